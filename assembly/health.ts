@@ -126,7 +126,8 @@ export function targetEnd(t: i32, ticket: i32, outcome: i32, latencyMs: f64, now
   if (inflight > 0) store<i32>(p, inflight - 1, T_INFLIGHT);
   decayTo(p, nowMs);
   const failed = outcome == OUTCOME_ERROR || outcome == OUTCOME_TIMEOUT || outcome == OUTCOME_RATE_LIMITED;
-  if (outcome == OUTCOME_OK && latencyMs >= 0.0) {
+  // A latency outside [0, 1e9] ms is a host bug; averaging it in would poison the score.
+  if (outcome == OUTCOME_OK && latencyMs >= 0.0 && latencyMs <= 1.0e9) {
     if (load<i32>(p, T_SAMPLED) != 0) {
       const m = load<f64>(p, T_LATENCY);
       store<f64>(p, m + alpha * (latencyMs - m), T_LATENCY);
