@@ -8,17 +8,15 @@ const C3: f64 = -1.0 / 6.0;
 const C4: f64 = 1.0 / 24.0;
 const C5: f64 = -1.0 / 120.0;
 const C6: f64 = 1.0 / 720.0;
-const C7: f64 = -1.0 / 5040.0;
-const C8: f64 = 1.0 / 40320.0;
 
-/** 2^-x for x >= 0 (relative error below 2e-6); 1 for x <= 0 or NaN, 0 from x >= 64. */
+/** 2^-x for x >= 0 (relative error below 2e-5); 1 for x <= 0 or NaN, 0 from x >= 64. */
 export function exp2neg(x: f64): f64 {
   if (!(x > 0.0)) return 1.0;
   if (x >= 64.0) return 0.0;
   const n = <i32>Math.floor(x);
   const t = (x - <f64>n) * LN2;
   // e^-t by Taylor series in Horner form; t is in [0, ln 2).
-  const p = 1.0 + t * (-1.0 + t * (C2 + t * (C3 + t * (C4 + t * (C5 + t * (C6 + t * (C7 + t * C8)))))));
+  const p = 1.0 + t * (-1.0 + t * (C2 + t * (C3 + t * (C4 + t * (C5 + t * C6)))));
   // 0.5^n by squaring: every product is an exact power of two.
   let scale: f64 = 1.0;
   let base: f64 = 0.5;

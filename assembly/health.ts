@@ -16,6 +16,8 @@ const MAX_REOPENS: i32 = 30;
 
 let alpha: f64 = 0.2;
 let halfLifeMs: f64 = 30000.0;
+// Division is the slowest arithmetic on the routing path; decay multiplies by the inverse instead.
+let perHalfLife: f64 = 1.0 / 30000.0;
 let prior: f64 = 2.0;
 let failureThreshold: i32 = 5;
 let openErrorRate: f64 = 0.5;
@@ -33,6 +35,7 @@ export function healthConfigure(
   if (!(firstOpenMs > 0.0) || !(longestOpenMs >= firstOpenMs) || probes < 1) return ERR_RANGE;
   alpha = latencyAlpha;
   halfLifeMs = errorHalfLifeMs;
+  perHalfLife = 1.0 / errorHalfLifeMs;
   prior = errorPrior;
   failureThreshold = failures;
   openErrorRate = openRate;
@@ -46,7 +49,7 @@ export function healthConfigure(
 function decayTo(p: usize, now: f64): void {
   const dt = now - load<f64>(p, T_DECAYED_AT);
   if (!(dt > 0.0)) return;
-  const d = exp2neg(dt / halfLifeMs);
+  const d = exp2neg(dt * perHalfLife);
   store<f64>(p, load<f64>(p, T_ERR_W) * d, T_ERR_W);
   store<f64>(p, load<f64>(p, T_OK_W) * d, T_OK_W);
   store<f64>(p, now, T_DECAYED_AT);
@@ -54,9 +57,11 @@ function decayTo(p: usize, now: f64): void {
 
 /** Decayed error rate of the target's record at p as seen at `now`, without changing it. */
 export function errorRateAt(p: usize, now: f64): f64 {
+  const errW = load<f64>(p, T_ERR_W);
+  if (errW == 0.0) return 0.0; // the common healthy case, and exactly what the formula gives
   const dt = now - load<f64>(p, T_DECAYED_AT);
-  const d = dt > 0.0 ? exp2neg(dt / halfLifeMs) : 1.0;
-  const e = load<f64>(p, T_ERR_W) * d;
+  const d = dt > 0.0 ? exp2neg(dt * perHalfLife) : 1.0;
+  const e = errW * d;
   const total = e + load<f64>(p, T_OK_W) * d + prior;
   return total > 0.0 ? e / total : 0.0;
 }

@@ -27,7 +27,9 @@ const MAX_PRIORITY: i32 = 3;
 
 let defaultLatencyMs: f64 = 1000.0;
 let errorPenaltyMs: f64 = 10000.0;
-let cloudPenaltyMs: f64 = 2000.0;
+// Cloud bias per priority 0..3, divided once here rather than on every route.
+const CLOUD_BIAS: usize = memory.data(<i32>((MAX_PRIORITY + 1) * 8), 8);
+let biasReady = false;
 let loadPenaltyMs: f64 = 3000.0;
 let mismatchPenaltyMs: f64 = 1500.0;
 let saturatedPenaltyMs: f64 = 5000.0;
@@ -44,11 +46,16 @@ export function routerConfigure(defaultLatency: f64, errorPenalty: f64, cloudPen
   if (!(loadPenalty >= 0.0) || !(mismatchPenalty >= 0.0) || !(saturatedPenalty >= 0.0)) return ERR_RANGE;
   defaultLatencyMs = defaultLatency;
   errorPenaltyMs = errorPenalty;
-  cloudPenaltyMs = cloudPenalty;
+  setCloudBias(cloudPenalty);
   loadPenaltyMs = loadPenalty;
   mismatchPenaltyMs = mismatchPenalty;
   saturatedPenaltyMs = saturatedPenalty;
   return OK;
+}
+
+function setCloudBias(cloudPenalty: f64): void {
+  for (let i = 0; i <= MAX_PRIORITY; i++) store<f64>(CLOUD_BIAS + <usize>i * 8, cloudPenalty / <f64>(1 + i));
+  biasReady = true;
 }
 
 export function setCloudReachable(reachable: i32): void {
@@ -81,14 +88,14 @@ function score(p: usize, taskClass: i32, priority: i32, now: f64): f64 {
   const inflight = load<i32>(p, T_INFLIGHT);
   const maxInflight = load<i32>(p, T_MAX_INFLIGHT);
   let s = latency;
-  if (maxInflight > 0) {
+  if (maxInflight > 0 && inflight > 0) {
     s = latency * (1.0 + <f64>inflight / <f64>maxInflight);
     if (inflight >= maxInflight) s += saturatedPenaltyMs;
   }
   s += errorRateAt(p, now) * errorPenaltyMs;
   if (load<i32>(p, T_LOADED) == 0) s += loadPenaltyMs;
   if (taskClass >= 0 && taskClass < 32 && (load<i32>(p, T_TASKS) & (1 << taskClass)) == 0) s += mismatchPenaltyMs;
-  if (load<i32>(p, T_KIND) == KIND_CLOUD) s += cloudPenaltyMs / <f64>(1 + priority);
+  if (load<i32>(p, T_KIND) == KIND_CLOUD) s += load<f64>(CLOUD_BIAS + <usize>priority * 8);
   return s;
 }
 
@@ -99,6 +106,7 @@ function score(p: usize, taskClass: i32, priority: i32, now: f64): f64 {
  * routeAt(i) gives the i-th candidate, best first, for decisions LOCAL and CLOUD.
  */
 export function route(promptTokens: i32, maxTokens: i32, taskClass: i32, priority: i32, flags: i32, needCaps: i32, nowMs: f64): i32 {
+  if (!biasReady) setCloudBias(2000.0);
   const tokens = <i64>(promptTokens > 0 ? promptTokens : 0) + <i64>(maxTokens > 0 ? maxTokens : 0);
   const prio = priority < 0 ? 0 : priority > MAX_PRIORITY ? MAX_PRIORITY : priority;
   let n = 0;

@@ -61,7 +61,8 @@ export type TaskClass = (typeof TaskClass)[keyof typeof TaskClass];
 /** Lower-case snake names for metrics labels and logs, indexed by code. */
 export function codeName<T extends Record<string, number>>(table: T, code: number): string {
   for (const [name, value] of Object.entries(table)) {
-    if (value === code) return name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? "" : "_") + c.toLowerCase());
+    if (value === code)
+      return name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? "" : "_") + c.toLowerCase());
   }
   return String(code);
 }

@@ -56,7 +56,14 @@ export function applyConfig(x: CoreExports, config: CoreConfig, seed: readonly [
       r.saturatedPenaltyMs,
     ),
   );
-  check("retry", x.retryConfigure(config.retry.baseMs, Math.max(config.retry.baseMs, config.retry.capMs), config.retry.maxAttempts));
+  check(
+    "retry",
+    x.retryConfigure(
+      config.retry.baseMs,
+      Math.max(config.retry.baseMs, config.retry.capMs),
+      config.retry.maxAttempts,
+    ),
+  );
   x.seed(seed[0], seed[1]);
 }
 

@@ -11,7 +11,9 @@ import { CoreStats } from "./stats.js";
 /** build/core.wasm, found from both host/core (tsx) and dist/host/core (compiled). */
 export function defaultWasmPath(): string {
   const here = fileURLToPath(new URL(".", import.meta.url));
-  const root = here.includes("/dist/") ? new URL("../../../", import.meta.url) : new URL("../../", import.meta.url);
+  const root = here.includes("/dist/")
+    ? new URL("../../../", import.meta.url)
+    : new URL("../../", import.meta.url);
   return fileURLToPath(new URL("build/core.wasm", root));
 }
 
@@ -175,26 +177,39 @@ export class Core {
     this.x.setMemoryFreeMb(mb);
   }
 
-  route(req: RouteRequest, nowMs: number): RouteResult {
-    const args = [req.promptTokens, req.maxTokens, req.taskClass, req.priority, req.flags, req.capabilities] as const;
+  /**
+   * Routes without allocating: decision | reason << 8 | candidates << 16 (see unpackRoute), with
+   * candidate(i) for the fallback order. route() is the convenient form.
+   */
+  routePacked(req: RouteRequest, nowMs: number): number {
+    const { promptTokens: p, maxTokens: m, taskClass: t, priority: pr, flags: f, capabilities: c } = req;
     let packed: number;
     try {
-      packed = this.x.route(...args, nowMs);
+      packed = this.x.route(p, m, t, pr, f, c, nowMs);
     } catch (e) {
       this.recover("route", e);
       try {
-        packed = this.x.route(...args, nowMs);
+        packed = this.x.route(p, m, t, pr, f, c, nowMs);
       } catch (again) {
         this.recover("route", again);
         packed = Decision.Reject | (Reason.CoreFault << 8);
       }
     }
-    const decision = (packed & 0xff) as Decision;
+    this.stats.count("route", packed & 0xff);
+    return packed;
+  }
+
+  /** The i-th candidate of the last route, best first; -1 past the end. */
+  candidate(i: number): number {
+    return this.x.routeAt(i);
+  }
+
+  route(req: RouteRequest, nowMs: number): RouteResult {
+    const packed = this.routePacked(req, nowMs);
     const n = (packed >>> 16) & 0xff;
     const candidates = new Array<number>(n);
     for (let i = 0; i < n; i++) candidates[i] = this.x.routeAt(i);
-    this.stats.count("route", decision);
-    return { decision, reason: ((packed >>> 8) & 0xff) as Reason, candidates };
+    return { decision: (packed & 0xff) as Decision, reason: ((packed >>> 8) & 0xff) as Reason, candidates };
   }
 
   targetStart(target: number, nowMs: number): Ticket {

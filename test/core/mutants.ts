@@ -15,12 +15,42 @@ interface Mutant {
 }
 
 const MUTANTS: Mutant[] = [
-  { name: "limiter: full table rescanned on every arrival", file: "rate-limiter.ts", from: "if (nowMs >= sweepAfterMs) sweep(nowMs);", to: "sweep(nowMs);" },
-  { name: "limiter: refill ignores the burst", file: "rate-limiter.ts", from: "store<f64>(e, v < burst ? v : burst, E_REQ);", to: "store<f64>(e, v, E_REQ);" },
-  { name: "limiter: token floor lost", file: "rate-limiter.ts", from: "left > -tBurst ? left : -tBurst", to: "left" },
-  { name: "health: circuit opens one failure late", file: "health.ts", from: "if (fails >= failureThreshold ||", to: "if (fails > failureThreshold ||" },
-  { name: "router: ties broken by the higher index", file: "router.ts", from: "load<f64>(SCORES + <usize>(i - 1) * 8) > s", to: "load<f64>(SCORES + <usize>(i - 1) * 8) >= s" },
-  { name: "retry: 425 treated as permanent", file: "retry.ts", from: "status == 408 || status == 425 ||", to: "status == 408 ||" },
+  {
+    name: "limiter: full table rescanned on every arrival",
+    file: "rate-limiter.ts",
+    from: "if (nowMs >= sweepAfterMs) sweep(nowMs);",
+    to: "sweep(nowMs);",
+  },
+  {
+    name: "limiter: refill ignores the burst",
+    file: "rate-limiter.ts",
+    from: "store<f64>(e, v < burst ? v : burst, E_REQ);",
+    to: "store<f64>(e, v, E_REQ);",
+  },
+  {
+    name: "limiter: token floor lost",
+    file: "rate-limiter.ts",
+    from: "left > -tBurst ? left : -tBurst",
+    to: "left",
+  },
+  {
+    name: "health: circuit opens one failure late",
+    file: "health.ts",
+    from: "if (fails >= failureThreshold ||",
+    to: "if (fails > failureThreshold ||",
+  },
+  {
+    name: "router: ties broken by the higher index",
+    file: "router.ts",
+    from: "load<f64>(SCORES + <usize>(i - 1) * 8) > s",
+    to: "load<f64>(SCORES + <usize>(i - 1) * 8) >= s",
+  },
+  {
+    name: "retry: 425 treated as permanent",
+    file: "retry.ts",
+    from: "status == 408 || status == 425 ||",
+    to: "status == 408 ||",
+  },
 ];
 
 const root = process.cwd();
@@ -36,7 +66,17 @@ for (const m of MUTANTS) {
     const out = join(dir, "core.wasm");
     execFileSync(
       join(root, "node_modules/.bin/asc"),
-      [join(dir, "assembly/index.ts"), "-O3", "--runtime", "stub", "--noAssert", "--use", "abort=assembly/abort/coreAbort", "-o", out],
+      [
+        join(dir, "assembly/index.ts"),
+        "-O3",
+        "--runtime",
+        "stub",
+        "--noAssert",
+        "--use",
+        "abort=assembly/abort/coreAbort",
+        "-o",
+        out,
+      ],
       { cwd: dir, stdio: "pipe" },
     );
     const run = spawnSync(join(root, "node_modules/.bin/vitest"), ["run", "test/core/property.test.ts"], {
@@ -44,10 +84,14 @@ for (const m of MUTANTS) {
       env: { ...process.env, CORE_WASM: out, NO_COLOR: "1" },
       encoding: "utf8",
     });
-    const failed = [...run.stdout.matchAll(/^\s*(?:×|✗|FAIL).*?agrees.*?> (.+?)(?: \d+ms)?$/gm)].map((x) => x[1]);
+    const failed = [...run.stdout.matchAll(/^\s*(?:×|✗|FAIL).*?agrees.*?> (.+?)(?: \d+ms)?$/gm)].map(
+      (x) => x[1],
+    );
     const caught = run.status !== 0;
     if (!caught) survivors++;
-    console.log(`${caught ? "caught  " : "SURVIVED"}  ${m.name}${failed.length ? `  <- ${failed.join("; ")}` : ""}`);
+    console.log(
+      `${caught ? "caught  " : "SURVIVED"}  ${m.name}${failed.length ? `  <- ${failed.join("; ")}` : ""}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

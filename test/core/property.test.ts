@@ -56,8 +56,24 @@ describe("WASM core agrees with the TypeScript reference", () => {
     });
     const client = fc.integer({ min: 0, max: 40 });
     const op = fc.oneof(
-      { weight: 8, arbitrary: fc.tuple(fc.constant("allow" as const), client, fc.nat(4), fc.integer({ min: 0, max: 25_000 })) },
-      { weight: 2, arbitrary: fc.tuple(fc.constant("settle" as const), client, fc.nat(4), fc.integer({ min: -5_000, max: 5_000 })) },
+      {
+        weight: 8,
+        arbitrary: fc.tuple(
+          fc.constant("allow" as const),
+          client,
+          fc.nat(4),
+          fc.integer({ min: 0, max: 25_000 }),
+        ),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.tuple(
+          fc.constant("settle" as const),
+          client,
+          fc.nat(4),
+          fc.integer({ min: -5_000, max: 5_000 }),
+        ),
+      },
     );
     const ops = fc.array(fc.tuple(op, dt), { minLength: MIN_OPS, maxLength: MAX_OPS });
     fc.assert(
@@ -131,7 +147,12 @@ describe("WASM core agrees with the TypeScript reference", () => {
       { weight: 4, arbitrary: fc.tuple(fc.constant("start" as const), fc.nat(8)) },
       {
         weight: 5,
-        arbitrary: fc.tuple(fc.constant("end" as const), fc.nat(8), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 1, max: 5_000 })),
+        arbitrary: fc.tuple(
+          fc.constant("end" as const),
+          fc.nat(8),
+          fc.integer({ min: 0, max: 4 }),
+          fc.integer({ min: 1, max: 5_000 }),
+        ),
       },
       { weight: 1, arbitrary: fc.tuple(fc.constant("cloud" as const), fc.boolean()) },
       { weight: 1, arbitrary: fc.tuple(fc.constant("loaded" as const), fc.nat(8), fc.boolean()) },
@@ -144,13 +165,21 @@ describe("WASM core agrees with the TypeScript reference", () => {
         const [d, e, c, l, m, s] = cfg.router as [number, number, number, number, number, number];
         const setup: Step[] = [
           (x) => [x.healthConfigure(...cfg.health), x.routerConfigure(d, e, c, l, m, s), x.targetsInit(n)],
-          (x) => cfg.targets.map((t, i) => x.targetConfigure(i, t.kind, t.context, t.caps, t.tasks, t.memMb, t.maxInflight)),
+          (x) =>
+            cfg.targets.map((t, i) =>
+              x.targetConfigure(i, t.kind, t.context, t.caps, t.tasks, t.memMb, t.maxInflight),
+            ),
           (x) => cfg.targets.map((t, i) => x.targetSetLoaded(i, t.loaded || t.kind === 1 ? 1 : 0)),
         ];
         // Tickets handed out so far, per target, so ends match starts as the host's would.
         const open: number[][] = Array.from({ length: n }, () => []);
         const state = (x: CoreSurface, now: number) =>
-          cfg.targets.flatMap((_, i) => [x.targetCircuit(i, now), x.targetErrorRate(i, now), x.targetLatencyMs(i), x.targetInflight(i)]);
+          cfg.targets.flatMap((_, i) => [
+            x.targetCircuit(i, now),
+            x.targetErrorRate(i, now),
+            x.targetLatencyMs(i),
+            x.targetInflight(i),
+          ]);
         const steps = timed(seq, (o, now): Step => {
           switch (o[0]) {
             case "route": {
@@ -218,7 +247,11 @@ describe("WASM core agrees with the TypeScript reference", () => {
       fc.integer({ min: 100, max: 599 }),
     );
     const op = fc.oneof(
-      fc.tuple(fc.constant("delay" as const), fc.integer({ min: -2, max: 40 }), fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 600_000 }))),
+      fc.tuple(
+        fc.constant("delay" as const),
+        fc.integer({ min: -2, max: 40 }),
+        fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 600_000 })),
+      ),
       fc.tuple(fc.constant("classify" as const), status, fc.integer({ min: 0, max: 14 })),
     );
     const ops = fc.array(op, { minLength: MIN_OPS, maxLength: MAX_OPS });

@@ -19,7 +19,12 @@ interface Client {
 }
 
 export class ReferenceLimiter {
-  private tiers: Tier[] = Array.from({ length: MAX_TIERS }, () => ({ reqRate: 0, reqBurst: 0, tokRate: 0, tokBurst: 0 }));
+  private tiers: Tier[] = Array.from({ length: MAX_TIERS }, () => ({
+    reqRate: 0,
+    reqBurst: 0,
+    tokRate: 0,
+    tokBurst: 0,
+  }));
   private tierCount = 0;
   private clients = new Map<string, Client>();
   private capacity = 0;

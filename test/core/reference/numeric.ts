@@ -7,15 +7,13 @@ const C3 = -1.0 / 6.0;
 const C4 = 1.0 / 24.0;
 const C5 = -1.0 / 120.0;
 const C6 = 1.0 / 720.0;
-const C7 = -1.0 / 5040.0;
-const C8 = 1.0 / 40320.0;
 
 export function exp2neg(x: number): number {
   if (!(x > 0)) return 1;
   if (x >= 64) return 0;
   const n = Math.floor(x);
   const t = (x - n) * LN2;
-  const p = 1.0 + t * (-1.0 + t * (C2 + t * (C3 + t * (C4 + t * (C5 + t * (C6 + t * (C7 + t * C8)))))));
+  const p = 1.0 + t * (-1.0 + t * (C2 + t * (C3 + t * (C4 + t * (C5 + t * C6)))));
   let scale = 1;
   let base = 0.5;
   for (let k = n; k !== 0; k >>= 1) {

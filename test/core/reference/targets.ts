@@ -60,6 +60,7 @@ export class ReferenceTargets {
     maxOpenMs: 60000,
     probes: 1,
   };
+  private perHalfLife = 1 / 30000;
   private r = { latency: 1000, error: 10000, cloud: 2000, load: 3000, mismatch: 1500, saturated: 5000 };
   private cloudReachable = true;
   private memoryFreeMb = 1e15;
@@ -71,11 +72,28 @@ export class ReferenceTargets {
     return 0;
   }
 
-  targetConfigure(i: number, kind: number, context: number, caps: number, tasks: number, memMb: number, maxInflight: number): number {
+  targetConfigure(
+    i: number,
+    kind: number,
+    context: number,
+    caps: number,
+    tasks: number,
+    memMb: number,
+    maxInflight: number,
+  ): number {
     if (!this.t[i]) return -1;
     if (kind !== 0 && kind !== 1) return -1;
     if (context < 0 || maxInflight < 0 || !(memMb >= 0)) return -1;
-    this.t[i] = { ...fresh(), kind, context, caps: caps | 0, tasks: tasks | 0, memMb, maxInflight, loaded: kind === 1 };
+    this.t[i] = {
+      ...fresh(),
+      kind,
+      context,
+      caps: caps | 0,
+      tasks: tasks | 0,
+      memMb,
+      maxInflight,
+      loaded: kind === 1,
+    };
     return 0;
   }
 
@@ -90,18 +108,39 @@ export class ReferenceTargets {
     return this.t[i]?.inflight ?? -1;
   }
 
-  healthConfigure(alpha: number, halfLife: number, prior: number, failures: number, openRate: number, volume: number, openMs: number, maxOpenMs: number, probes: number): number {
+  healthConfigure(
+    alpha: number,
+    halfLife: number,
+    prior: number,
+    failures: number,
+    openRate: number,
+    volume: number,
+    openMs: number,
+    maxOpenMs: number,
+    probes: number,
+  ): number {
     const ok =
-      alpha > 0 && alpha <= 1 && halfLife > 0 && prior >= 0 && failures >= 1 && openRate > 0 && openRate <= 1 &&
-      volume >= 0 && openMs > 0 && maxOpenMs >= openMs && probes >= 1;
+      alpha > 0 &&
+      alpha <= 1 &&
+      halfLife > 0 &&
+      prior >= 0 &&
+      failures >= 1 &&
+      openRate > 0 &&
+      openRate <= 1 &&
+      volume >= 0 &&
+      openMs > 0 &&
+      maxOpenMs >= openMs &&
+      probes >= 1;
     if (!ok) return -1;
     this.h = { alpha, halfLife, prior, failures, openRate, volume, openMs, maxOpenMs, probes };
+    this.perHalfLife = 1 / halfLife;
     return 0;
   }
 
   private errorRate(t: Target, now: number): number {
     const dt = now - t.decayedAt;
-    const d = dt > 0 ? exp2neg(dt / this.h.halfLife) : 1;
+    if (t.errW === 0) return 0;
+    const d = dt > 0 ? exp2neg(dt * this.perHalfLife) : 1;
     const e = t.errW * d;
     const total = e + t.okW * d + this.h.prior;
     return total > 0 ? e / total : 0;
@@ -143,7 +182,7 @@ export class ReferenceTargets {
     if (t.inflight > 0) t.inflight--;
     const dt = now - t.decayedAt;
     if (dt > 0) {
-      const d = exp2neg(dt / this.h.halfLife);
+      const d = exp2neg(dt * this.perHalfLife);
       t.errW *= d;
       t.okW *= d;
       t.decayedAt = now;
@@ -173,7 +212,10 @@ export class ReferenceTargets {
       }
     } else if (t.circuit === CLOSED && failed) {
       const volume = t.errW + t.okW;
-      if (t.fails >= this.h.failures || (volume >= this.h.volume && t.errW / (volume + this.h.prior) >= this.h.openRate)) {
+      if (
+        t.fails >= this.h.failures ||
+        (volume >= this.h.volume && t.errW / (volume + this.h.prior) >= this.h.openRate)
+      ) {
         t.reopens = 0;
         this.open(t, now);
       }
@@ -195,7 +237,14 @@ export class ReferenceTargets {
     return t ? this.errorRate(t, now) : -1;
   }
 
-  routerConfigure(latency: number, error: number, cloud: number, load: number, mismatch: number, saturated: number): number {
+  routerConfigure(
+    latency: number,
+    error: number,
+    cloud: number,
+    load: number,
+    mismatch: number,
+    saturated: number,
+  ): number {
     if (![latency, error, cloud, load, mismatch, saturated].every((v) => v >= 0)) return -1;
     this.r = { latency, error, cloud, load, mismatch, saturated };
     return 0;
@@ -237,7 +286,15 @@ export class ReferenceTargets {
     return s;
   }
 
-  route(prompt: number, max: number, taskClass: number, priority: number, flags: number, needCaps: number, now: number): number {
+  route(
+    prompt: number,
+    max: number,
+    taskClass: number,
+    priority: number,
+    flags: number,
+    needCaps: number,
+    now: number,
+  ): number {
     const tokens = Math.max(prompt, 0) + Math.max(max, 0);
     const prio = Math.min(Math.max(priority, 0), 3);
     const scored: { i: number; s: number }[] = [];
