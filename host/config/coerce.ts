@@ -40,7 +40,15 @@ export function schemaAt(schema: Schema, path: readonly string[]): Schema | unde
   let current = unwrap(schema);
   for (const key of path) {
     const def = defOf(current);
-    const next = def.type === "object" ? def.shape?.[key] : def.type === "record" ? def.valueType : undefined;
+    // hasOwn: a key such as "constructor" must not find Object.prototype's member.
+    const next =
+      def.type === "object"
+        ? def.shape !== undefined && Object.hasOwn(def.shape, key)
+          ? def.shape[key]
+          : undefined
+        : def.type === "record"
+          ? def.valueType
+          : undefined;
     if (next === undefined) return undefined;
     current = unwrap(next);
   }

@@ -122,10 +122,14 @@ export function readFlags(argv: readonly string[]): SourceResult {
     }
     // A separate value that starts with "-" is more likely a forgotten value than a real one.
     const value = token.value;
-    if (value === undefined || (!token.inlineValue && value.startsWith("-"))) {
+    if (value === undefined) {
+      result.issues.push({ subject: token.rawName, message: "expected a value" });
+      continue;
+    }
+    if (!token.inlineValue && value.startsWith("-")) {
       result.issues.push({
         subject: token.rawName,
-        message: `expected a value (write ${token.rawName}=VALUE for a value starting with "-")`,
+        message: `expected a value, got ${JSON.stringify(value)} (write ${token.rawName}=VALUE if it really starts with "-")`,
       });
       continue;
     }

@@ -79,6 +79,7 @@ export class ReferenceLimiter {
   allow(lo: number, hi: number, tier: number, estimatedTokens: number, now: number): number {
     if (tier < 0 || tier >= this.tierCount) return -1;
     if (!this.ready) return -2;
+    // biome-ignore lint/complexity/useMathMinMax: NaN must become 0, as in the core
     const est = estimatedTokens > 0 ? estimatedTokens : 0;
     const t = this.tiers[tier] as Tier;
     const key = `${lo >>> 0}:${hi >>> 0}`;

@@ -1,7 +1,7 @@
 // The reference's versions of the core's arithmetic helpers: the same operations in the same order,
 // so both produce the same bits.
 
-const LN2 = 0.6931471805599453;
+const LN2 = Math.LN2; // the same double as the core's literal
 const C2 = 1.0 / 2.0;
 const C3 = -1.0 / 6.0;
 const C4 = 1.0 / 24.0;

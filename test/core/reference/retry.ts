@@ -22,6 +22,7 @@ export class ReferenceRetry {
     let ceiling = this.base;
     for (let i = 1; i < attempt && ceiling < this.cap; i++) ceiling *= 2;
     const delay = this.prng.unit() * Math.min(ceiling, this.cap);
+    // biome-ignore lint/complexity/useMathMinMax: a NaN Retry-After must be ignored, as in the core
     return retryAfterMs > delay ? retryAfterMs : delay;
   }
 

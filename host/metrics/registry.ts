@@ -1,0 +1,32 @@
+import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { type CoreMetricsSource, registerCoreMetrics } from "./core-collector.js";
+
+export interface Metrics {
+  /** Everything `/metrics` serves. Owned by this gateway instance, never prom-client's global one. */
+  registry: Registry;
+}
+
+export interface CreateMetricsOptions {
+  getCore?: () => CoreMetricsSource | undefined;
+  /** Read at scrape time for `gateway_ready`; the gateway is not ready until told otherwise. */
+  isReady?: () => boolean;
+}
+
+export function createMetrics({
+  getCore = () => undefined,
+  isReady = () => false,
+}: CreateMetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  // No prefix: dashboards and alerts expect the standard names (process_resident_memory_bytes, ...).
+  collectDefaultMetrics({ register: registry });
+  registerCoreMetrics({ registry, getCore });
+  new Gauge({
+    name: "gateway_ready",
+    help: "1 when the gateway answers /ready with 200: core loaded and data directory writable.",
+    registers: [registry],
+    collect() {
+      this.set(isReady() ? 1 : 0);
+    },
+  });
+  return { registry };
+}
