@@ -84,9 +84,9 @@ for (const m of MUTANTS) {
       env: { ...process.env, CORE_WASM: out, NO_COLOR: "1" },
       encoding: "utf8",
     });
-    const failed = [...run.stdout.matchAll(/^\s*(?:×|✗|FAIL).*?agrees.*?> (.+?)(?: \d+ms)?$/gm)].map(
-      (x) => x[1],
-    );
+    // vitest names each failed test on a line "FAIL  <file> > <suite> > <property>: <details>".
+    const names = [...(run.stdout + run.stderr).matchAll(/FAIL .*> ([^>]+?):/g)].map((x) => x[1]);
+    const failed = [...new Set(names)];
     const caught = run.status !== 0;
     if (!caught) survivors++;
     console.log(
