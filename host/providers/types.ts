@@ -68,7 +68,11 @@ export interface Provider {
    * to the endpoint. Resolves once a 2xx status and headers arrive; rejects with ProviderError
    * otherwise.
    */
-  call(endpoint: Endpoint, body: Readonly<Record<string, unknown>>, opts: ProviderCallOptions): Promise<UpstreamResponse>;
+  call(
+    endpoint: Endpoint,
+    body: Readonly<Record<string, unknown>>,
+    opts: ProviderCallOptions,
+  ): Promise<UpstreamResponse>;
   /** A cheap reachability check (e.g. GET /models). Resolves when any HTTP answer arrives. */
   probe(signal: AbortSignal): Promise<void>;
   /** Closes pooled connections. */
