@@ -1,11 +1,17 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { type RequestIdVariables, requestId } from "hono/request-id";
+import { routePath } from "hono/route";
+import { secureHeaders } from "hono/secure-headers";
+import { authMiddleware, type KeyRecord, type Keyring } from "./auth/index.js";
 import type { GatewayConfig } from "./config/index.js";
 import type { Core } from "./core/index.js";
 import { errorResponse } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics/index.js";
+import { type OpenAIDeps, openaiRoutes } from "./openai/index.js";
+import { rateLimit } from "./ratelimit/index.js";
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -15,6 +21,16 @@ export interface AppDeps {
   getCore: () => Core | undefined;
   /** True when the data directory exists and takes a durable write right now. */
   checkDataDir: () => Promise<boolean> | boolean;
+  /** The OpenAI-compatible API; absent, only health, readiness and metrics are served. */
+  api?: ApiDeps;
+  /** Extra facts for the /ready body (cloud reachability, targets); never affects the status. */
+  readyDetails?: () => Record<string, unknown>;
+}
+
+export interface ApiDeps extends OpenAIDeps {
+  keyring: Keyring;
+  /** The client used when no key is configured (the gateway then binds loopback only). */
+  anonymous: KeyRecord;
 }
 
 export type AppEnv = { Variables: RequestIdVariables };
@@ -25,10 +41,28 @@ export interface ReadyChecks {
 }
 
 /** Builds the HTTP surface. Never listens: `main` serves it, tests call `app.request()`. */
-export function createApp({ config, logger, metrics, getCore, checkDataDir }: AppDeps): Hono<AppEnv> {
+export function createApp({
+  config,
+  logger,
+  metrics,
+  getCore,
+  checkDataDir,
+  api,
+  readyDetails,
+}: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(requestId());
+  app.use(observe(metrics, logger));
+  // API responses: no sniffing, no framing, no referrer leaks; CSP is for the status page.
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'self'"] },
+      crossOriginResourcePolicy: "same-origin",
+    }),
+  );
+  if (config.cors.origins.length > 0)
+    app.use(cors({ origin: config.cors.origins, exposeHeaders: EXPOSED_HEADERS }));
   app.use(
     bodyLimit({
       maxSize: config.server.bodyLimitBytes,
@@ -49,16 +83,33 @@ export function createApp({ config, logger, metrics, getCore, checkDataDir }: Ap
   app.get("/ready", async (c) => {
     const checks: ReadyChecks = { core: getCore() !== undefined, dataDir: await probe(checkDataDir, logger) };
     c.header("Cache-Control", "no-store");
-    if (checks.core && checks.dataDir) return c.json({ status: "ready", checks });
+    const details = readyDetails?.() ?? {};
+    if (checks.core && checks.dataDir) return c.json({ status: "ready", checks, ...details });
     // Retry-After (RFC 9110 section 10.2.3) tells load balancers and scripts when to ask again.
     c.header("Retry-After", "1");
-    return c.json({ status: "not_ready", checks }, 503);
+    return c.json({ status: "not_ready", checks, ...details }, 503);
   });
 
   app.get("/metrics", async (c) => {
     const text = await metrics.registry.metrics();
     return c.body(text, 200, { "Content-Type": metrics.registry.contentType });
   });
+
+  if (api) {
+    app.use(
+      "/v1/*",
+      authMiddleware({
+        keyring: api.keyring,
+        scope: "chat",
+        anonymous: api.keyring.size === 0 ? api.anonymous : undefined,
+      }),
+    );
+    app.use(
+      "/v1/*",
+      rateLimit({ core: api.core, clock: api.clock, metrics: api.metrics, tiers: config.core.limiter.tiers }),
+    );
+    app.route("/v1", openaiRoutes(api));
+  }
 
   app.notFound((c) => {
     const { body, status } = errorResponse("not_found", `No route for ${c.req.method} ${c.req.path}.`);
@@ -76,6 +127,43 @@ export function createApp({ config, logger, metrics, getCore, checkDataDir }: Ap
   });
 
   return app;
+}
+
+const EXPOSED_HEADERS = [
+  "x-request-id",
+  "x-edge-target",
+  "x-edge-route-reason",
+  "retry-after",
+  "ratelimit-limit",
+  "ratelimit-remaining",
+  "ratelimit-reset",
+];
+
+/** Request metrics and one access-log line per request, both timed to the response headers. */
+function observe(metrics: Metrics, logger: Logger): MiddlewareHandler<AppEnv> {
+  return async function observeRequest(c, next) {
+    const started = performance.now();
+    await next();
+    const seconds = (performance.now() - started) / 1000;
+    // The last matched route is the handler's pattern; a bare wildcard means nothing matched.
+    const last = routePath(c, -1);
+    const route = c.res.status === 404 && last.endsWith("*") ? "unmatched" : last;
+    const { method } = c.req;
+    const status = String(c.res.status);
+    metrics.gateway.httpRequests.inc({ method, route, status });
+    metrics.gateway.httpDuration.observe({ method, route }, seconds);
+    logger.info(
+      {
+        requestId: c.get("requestId"),
+        method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(seconds * 1e4) / 10,
+        target: c.res.headers.get("x-edge-target") ?? undefined,
+      },
+      "request",
+    );
+  };
 }
 
 async function probe(check: () => Promise<boolean> | boolean, logger: Logger): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runKeys } from "./cli-keys.js";
 import { ConfigError, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, loadConfig } from "./config/index.js";
 import { createLogger } from "./logger.js";
 import { startGateway } from "./main.js";
@@ -11,6 +12,8 @@ export const USAGE = `${PROGRAM} - edge LLM and MCP gateway
 
 Usage:
   ${PROGRAM} [serve] [flags]   start the gateway (the default command)
+  ${PROGRAM} keys create [--id ID] [--tier T] [--scopes chat,mcp,queue]
+                             print a new API key and its config line
   ${PROGRAM} help              show this text
   ${PROGRAM} --version         print the version
 
@@ -25,7 +28,11 @@ Flags override GATEWAY_* variables, which override the config file:
 Any other key is set as GATEWAY_<SECTION>__<KEY>, words split by "_", levels by "__":
   GATEWAY_CORE__LIMITER__CAPACITY=5000 sets core.limiter.capacity.
 
-Endpoints: GET /health (liveness), GET /ready (503 until ready), GET /metrics (Prometheus).
+Cloud and keys: GATEWAY_CLOUD_URL (base URL ending in /v1), GATEWAY_CLOUD_API_KEY,
+  GATEWAY_API_KEYS (key or key:tier, comma-separated).
+
+Endpoints: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models,
+  GET /health (liveness), GET /ready (503 until ready), GET /metrics (Prometheus).
 Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad configuration or usage.
 `;
 
@@ -45,6 +52,7 @@ const VERSION = new Set(["version", "--version", "-v"]);
  */
 export async function runCli({ argv, env, stdout, stderr }: CliIo): Promise<number> {
   const [first, ...rest] = argv;
+  if (first === "keys") return runKeys(rest, stdout, stderr);
   const serveArgs =
     first === undefined || first.startsWith("-") ? argv : first === "serve" ? rest : undefined;
   if ((first !== undefined && HELP.has(first)) || serveArgs?.some((arg) => HELP.has(arg))) {

@@ -2,11 +2,15 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.js";
+import { createAnonymousRecord, createKeyring, isLoopbackHost, SCOPES } from "./auth/index.js";
+import { systemClock } from "./clock.js";
 import type { GatewayConfig } from "./config/index.js";
-import { Core } from "./core/index.js";
+import { CloudMonitor } from "./connectivity/cloud-monitor.js";
+import { Circuit, Core, codeName } from "./core/index.js";
 import { probeDataDir } from "./data-dir.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics/index.js";
+import { buildTargets, type ProviderFactory } from "./routing/targets.js";
 
 export interface StartOptions {
   logger: Logger;
@@ -16,6 +20,8 @@ export interface StartOptions {
   handleSignals?: boolean;
   /** How long in-flight requests may run on after a close before their connections are cut. */
   shutdownGraceMs?: number;
+  /** Builds each target's provider; the OpenAI-compatible one by default. */
+  createProvider?: ProviderFactory;
 }
 
 export interface RunningGateway {
@@ -30,17 +36,15 @@ export interface RunningGateway {
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
 /**
- * Wires the real dependencies and serves. The socket is bound before the core loads so liveness
- * answers at once and /ready says 503 meanwhile, the behaviour operators know from model servers.
- * Resolves once the core is loaded; a core that fails to load or fails its selftest closes the
- * socket and rejects, since a gateway without its policy cannot decide anything.
+ * Wires the real dependencies and serves. The policy core loads first (milliseconds: a gateway
+ * without its policy cannot decide anything, so a core that fails to load or fails its selftest
+ * stops start-up). The data directory is re-checked by /ready on every call.
  */
 export async function startGateway(
   config: GatewayConfig,
-  { logger, wasmPath, handleSignals = true, shutdownGraceMs = 10_000 }: StartOptions,
+  { logger, wasmPath, handleSignals = true, shutdownGraceMs = 10_000, createProvider }: StartOptions,
 ): Promise<RunningGateway> {
   const dataDir = resolve(config.server.dataDir);
-  let core: Core | undefined;
   let dataDirWritable: boolean | undefined;
 
   // Logs only on a change, so a probe polling /ready every second does not flood the log.
@@ -58,12 +62,70 @@ export async function startGateway(
     return status.writable;
   }
 
+  const keyring = createKeyring({ envKeys: config.auth.envKeys, keys: config.auth.keys });
+  if (keyring.size === 0 && !isLoopbackHost(config.server.host)) {
+    throw new Error(
+      `refusing to serve on ${config.server.host} without an API key: set GATEWAY_API_KEYS or auth.keys, or bind 127.0.0.1`,
+    );
+  }
+  let core: Core | undefined = loadCore(config, wasmPath, logger);
+  const tiers = core.tierNames();
+  for (const key of keyring.records()) {
+    if (!tiers.includes(key.tier)) {
+      throw new Error(
+        `API key '${key.id}' has tier '${key.tier}', which core.limiter.tiers does not define (${tiers.join(", ")})`,
+      );
+    }
+  }
+  const targets = buildTargets(config, createProvider);
+  core.configureTargets(targets.map((t) => t.spec));
+  const cloud = targets.find((t) => t.kind === "cloud");
+  const monitor = cloud
+    ? new CloudMonitor({
+        provider: cloud.provider,
+        core,
+        logger,
+        intervalMs: config.cloud.probeIntervalMs,
+        minMs: config.cloud.probeMinMs,
+        maxMs: config.cloud.probeMaxMs,
+        passiveFailures: config.cloud.passiveFailures,
+      })
+    : undefined;
+  const loaded = core;
+  const circuits = () =>
+    targets.map((t) => ({ target: t.id, state: loaded.circuit(t.index, systemClock.nowMs()) as number }));
+
   const metrics = createMetrics({
     getCore: () => core,
     isReady: () => core !== undefined && dataDirWritable === true,
+    targets: { circuits, cloudReachable: () => monitor?.reachable },
   });
   await checkDataDir();
-  const app = createApp({ config, logger, metrics, getCore: () => core, checkDataDir });
+  // Without keys the gateway serves loopback only: its one user is the device's operator.
+  const anonymous = createAnonymousRecord(tiers[0], SCOPES);
+  const app = createApp({
+    config,
+    logger,
+    metrics,
+    getCore: () => core,
+    checkDataDir,
+    api: {
+      core,
+      clock: systemClock,
+      metrics: metrics.gateway,
+      logger,
+      targets,
+      routing: config.routing,
+      health: config.core.health,
+      monitor,
+      keyring,
+      anonymous,
+    },
+    readyDetails: () => ({
+      cloud: monitor ? { target: cloud?.id, reachable: monitor.reachable } : null,
+      targets: circuits().map(({ target, state }) => ({ target, circuit: codeName(Circuit, state) })),
+    }),
+  });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolveListen, rejectListen) => {
     const created = serve(
@@ -76,7 +138,11 @@ export async function startGateway(
     created.once("error", rejectListen);
   });
   const url = formatUrl(server.address() as AddressInfo);
-  logger.info({ url, dataDir, logLevel: config.log.level }, "listening");
+  logger.info(
+    { url, dataDir, targets: targets.map((t) => t.id), keys: keyring.size, logLevel: config.log.level },
+    "listening",
+  );
+  monitor?.start();
 
   let closing: Promise<void> | undefined;
   let markClosed: () => void = () => undefined;
@@ -87,7 +153,9 @@ export async function startGateway(
   function close(): Promise<void> {
     closing ??= (async () => {
       for (const signal of SIGNALS) process.off(signal, onSignal);
+      monitor?.stop();
       await closeServer(server, shutdownGraceMs);
+      await Promise.allSettled(targets.map((t) => t.provider.close()));
       core = undefined;
       logger.info("stopped");
       markClosed();
@@ -106,14 +174,7 @@ export async function startGateway(
   }
 
   if (handleSignals) for (const signal of SIGNALS) process.on(signal, onSignal);
-
-  try {
-    core = loadCore(config, wasmPath, logger);
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  logger.info({ memoryBytes: core.memoryBytes(), ready: dataDirWritable === true }, "policy core loaded");
+  logger.info({ memoryBytes: loaded.memoryBytes(), ready: dataDirWritable === true }, "policy core loaded");
   return { url, close, closed };
 }
 

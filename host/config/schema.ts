@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { apiKeyConfigSchema } from "../auth/config.js";
 import { coreConfigSchema } from "../core/config.js";
+import { cloudSchema, localTargetSchema } from "./targets.js";
 
 /** pino's level names; "silent" turns logging off. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -34,6 +36,30 @@ export const serverConfigSchema = z
   })
   .strict();
 
+const modelRef = z.string().regex(/^(auto|local|cloud|(local|cloud)\/[A-Za-z0-9._-]+)$/, {
+  error: "expected auto, local, cloud, local/<name> or cloud/<name>",
+});
+
+export const routingConfigSchema = z
+  .object({
+    /** A request that contains personal data (e-mail, phone, card, IBAN, IP) never goes to the cloud. */
+    piiStaysLocal: z.boolean().default(true),
+    /** Priority 0 (background) .. 3 (interactive) when a request gives none (`x-edge-priority`). */
+    defaultPriority: z.number().int().min(0).max(3).default(2),
+    /** Extra model names clients may send, each mapped to a model id the gateway lists. */
+    aliases: z.record(z.string().min(1), modelRef).default({}),
+  })
+  .strict();
+
+export const authConfigSchema = z
+  .object({
+    /** `GATEWAY_API_KEYS`: comma-separated `key` or `key:tier`; scopes chat, mcp, queue. */
+    envKeys: z.string().optional(),
+    /** Keys stored as SHA-256 hashes (see `edge-gateway keys create`). */
+    keys: z.array(apiKeyConfigSchema).default([]),
+  })
+  .strict();
+
 export const logConfigSchema = z
   .object({
     level: z.enum(LOG_LEVELS).default("info"),
@@ -49,6 +75,18 @@ export const gatewayConfigSchema = z
     server: serverConfigSchema.prefault({}),
     log: logConfigSchema.prefault({}),
     core: coreConfigSchema.prefault({}),
+    cloud: cloudSchema.prefault({}),
+    local: z
+      .object({ targets: z.array(localTargetSchema).max(16).default([]) })
+      .strict()
+      .prefault({}),
+    routing: routingConfigSchema.prefault({}),
+    auth: authConfigSchema.prefault({}),
+    /** Origins allowed by CORS; empty (the default) sends no CORS headers at all. */
+    cors: z
+      .object({ origins: z.array(z.string().min(1)).default([]) })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

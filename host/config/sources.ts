@@ -25,6 +25,10 @@ export const ENV_ALIASES: Readonly<Record<string, readonly string[]>> = {
   GATEWAY_PORT: ["server", "port"],
   GATEWAY_DATA_DIR: ["server", "dataDir"],
   GATEWAY_LOG_LEVEL: ["log", "level"],
+  GATEWAY_CLOUD_URL: ["cloud", "url"],
+  GATEWAY_CLOUD_API_KEY: ["cloud", "apiKey"],
+  GATEWAY_CLOUD_MODEL: ["cloud", "model"],
+  GATEWAY_API_KEYS: ["auth", "envKeys"],
 };
 
 /** Flag name -> config key. `--config` is handled apart: it names the file, not a key. */

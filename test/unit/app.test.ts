@@ -85,6 +85,7 @@ describe("createApp", () => {
         message: "No route for POST /v1/nothing-here.",
         type: "invalid_request_error",
         code: "not_found",
+        param: null,
       },
     });
   });
@@ -106,7 +107,7 @@ describe("createApp", () => {
     const text = await res.text();
     expect(text).not.toContain("secret");
     expect(JSON.parse(text)).toEqual({
-      error: { message: expect.any(String), type: "server_error", code: "internal_error" },
+      error: { message: expect.any(String), type: "server_error", code: "internal_error", param: null },
     });
     const requestId = res.headers.get("x-request-id");
     expect(requestId).toBeTruthy();

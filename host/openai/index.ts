@@ -1,0 +1,2 @@
+export { openaiRoutes } from "./routes.js";
+export type { OpenAIDeps, OpenAIEnv } from "./serve.js";

@@ -1,0 +1,202 @@
+import type { Context } from "hono";
+import type { Clock } from "../clock.js";
+import type { GatewayConfig } from "../config/index.js";
+import type { CloudMonitor } from "../connectivity/cloud-monitor.js";
+import { type Core, type CoreConfig, codeName, Decision, Reason, RouteFlag } from "../core/index.js";
+import { ERROR_CATALOGUE, type ErrorCode, sendError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { GatewayMetrics } from "../metrics/index.js";
+import type { Endpoint } from "../providers/types.js";
+import type { ClientVariables } from "../ratelimit/index.js";
+import { type Execution, execute } from "../routing/executor.js";
+import { resolveSelection } from "../routing/model-ref.js";
+import type { Target } from "../routing/targets.js";
+import { streamResponse } from "./stream.js";
+import { type Usage, usageFromJson } from "./usage.js";
+
+export interface OpenAIDeps {
+  core: Core;
+  clock: Clock;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  targets: readonly Target[];
+  routing: GatewayConfig["routing"];
+  health: CoreConfig["health"];
+  monitor?: CloudMonitor;
+}
+
+export type OpenAIEnv = { Variables: ClientVariables & { requestId: string } };
+
+/** What the handler learned from the body, in the core's terms. */
+export interface LlmRequest {
+  endpoint: Endpoint;
+  body: Readonly<Record<string, unknown>>;
+  model: string | undefined;
+  promptTokens: number;
+  maxTokens: number;
+  taskClass: number;
+  capabilities: number;
+  containsPii: boolean;
+  /** PII kinds found, for messages. */
+  piiKinds: readonly string[];
+  stream: boolean;
+}
+
+const REJECTIONS: Partial<Record<Reason, ErrorCode>> = {
+  [Reason.NoTarget]: "no_target",
+  [Reason.PiiNoLocal]: "pii_requires_local",
+  [Reason.NoCapableTarget]: "unsupported_capability",
+  [Reason.ContextTooLong]: "context_length_exceeded",
+  [Reason.InsufficientMemory]: "insufficient_memory",
+  [Reason.CloudUnreachable]: "cloud_unreachable",
+  [Reason.CircuitOpen]: "target_unavailable",
+  [Reason.CoreFault]: "core_fault",
+};
+
+const CLOUD_RETRY_MS = 5_000;
+
+function priorityOf(c: Context, fallback: number): number {
+  const raw = c.req.header("x-edge-priority");
+  const n = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isInteger(n) && n >= 0 && n <= 3 ? n : fallback;
+}
+
+/**
+ * Routes one LLM request through the core and serves it: the decision, the fallback chain, the
+ * answer (JSON or SSE), usage accounting and the x-edge-* headers.
+ */
+export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: LlmRequest): Promise<Response> {
+  const { core, clock, metrics, targets, routing } = deps;
+  const selected = resolveSelection(req.model, c.req.header("x-edge-route"), targets, routing.aliases);
+  if (!selected.ok) {
+    return selected.field === "model"
+      ? sendError(c, "model_not_found", { message: selected.message, param: "model" })
+      : sendError(c, "invalid_request", { message: selected.message, param: selected.field });
+  }
+  const { selection } = selected;
+  let flags = RouteFlag.AllowCloud | selection.sideFlags;
+  if (req.containsPii && routing.piiStaysLocal) flags |= RouteFlag.ContainsPii;
+  if (req.stream) flags |= RouteFlag.Stream;
+  const packed = core.routePacked(
+    {
+      promptTokens: req.promptTokens,
+      maxTokens: req.maxTokens,
+      taskClass: req.taskClass,
+      priority: priorityOf(c, routing.defaultPriority),
+      flags,
+      capabilities: req.capabilities,
+    },
+    clock.nowMs(),
+  );
+  const decision = (packed & 0xff) as Decision;
+  let reason = ((packed >>> 8) & 0xff) as Reason;
+  let candidates: Target[] = [];
+  for (let i = 0; i < ((packed >>> 16) & 0xff); i++) {
+    const t = targets[core.candidate(i)];
+    if (t && (!selection.target || t === selection.target)) candidates.push(t);
+  }
+  if (
+    selection.target &&
+    candidates.length === 0 &&
+    (decision === Decision.Local || decision === Decision.Cloud)
+  ) {
+    // The side can be served, but not by the target the client named.
+    reason = Reason.CircuitOpen;
+  }
+  const reasonName = codeName(Reason, reason);
+  c.header("x-edge-route-reason", reasonName);
+  if (candidates.length === 0 || decision === Decision.Queue || decision === Decision.Reject) {
+    metrics.routeDecisions.inc({
+      target: decision === Decision.Queue ? "queue" : "reject",
+      reason: reasonName,
+    });
+    const code = REJECTIONS[reason] ?? "no_target";
+    const retryAfterMs =
+      code === "cloud_unreachable"
+        ? CLOUD_RETRY_MS
+        : code === "target_unavailable"
+          ? deps.health.openMs
+          : undefined;
+    // The reason names the closest target; say also when personal data ruled the cloud out.
+    const piiNote =
+      (flags & RouteFlag.ContainsPii) !== 0 &&
+      code !== "pii_requires_local" &&
+      targets.some((t) => t.kind === "cloud")
+        ? ` The request contains personal data (${req.piiKinds.join(", ")}), so the cloud was not considered.`
+        : "";
+    return sendError(c, code, {
+      retryAfterMs,
+      message: piiNote ? ERROR_CATALOGUE[code].message + piiNote : undefined,
+    });
+  }
+  if (candidates.length > 0 && selection.target) candidates = [selection.target];
+  metrics.routeDecisions.inc({ target: candidates[0]?.id ?? "none", reason: reasonName });
+
+  const controller = new AbortController();
+  const clientSignal = c.req.raw.signal;
+  const onClientAbort = () => controller.abort(clientSignal.reason);
+  clientSignal.addEventListener("abort", onClientAbort, { once: true });
+  const done = () => clientSignal.removeEventListener("abort", onClientAbort);
+
+  let result: Execution;
+  try {
+    result = await execute(deps, {
+      endpoint: req.endpoint,
+      body: req.body,
+      candidates,
+      stream: req.stream,
+      signal: controller.signal,
+      requestId: c.get("requestId"),
+    });
+  } catch (error) {
+    done();
+    throw error;
+  }
+  const settle = (usage: Usage | undefined, target: string) => {
+    if (!usage) return;
+    metrics.tokens.inc({ target, direction: "in" }, usage.promptTokens);
+    metrics.tokens.inc({ target, direction: "out" }, usage.completionTokens);
+    const client = c.get("client");
+    const actual = usage.promptTokens + usage.completionTokens;
+    core.settle(client.lo, client.hi, actual - (c.get("reservedTokens") ?? 0), clock.nowMs());
+  };
+
+  switch (result.kind) {
+    case "json": {
+      done();
+      c.header("x-edge-target", result.target.id);
+      settle(usageFromJson(result.bytes), result.target.id);
+      return c.body(result.bytes as Uint8Array<ArrayBuffer>, result.status as 200, {
+        "content-type": result.headers["content-type"] ?? "application/json",
+      });
+    }
+    case "stream":
+      c.header("x-edge-target", result.target.id);
+      return streamResponse(c, result, controller, (usage) => {
+        done();
+        settle(usage, result.target.id);
+      });
+    case "refused":
+      done();
+      c.header("x-edge-target", result.target.id);
+      return c.body(result.body, result.status as 400, { "content-type": "application/json" });
+    case "failed": {
+      done();
+      const e = result.error;
+      c.header("x-edge-targets-tried", result.tried.join(","));
+      if (e?.kind === "timeout") return sendError(c, "upstream_timeout");
+      if (e?.kind === "connect" && candidates.every((t) => t.kind === "cloud")) {
+        return sendError(c, "cloud_unreachable", { retryAfterMs: CLOUD_RETRY_MS });
+      }
+      if (result.tried.length === 0)
+        return sendError(c, "target_unavailable", { retryAfterMs: deps.health.openMs });
+      const status = e?.details.status;
+      return sendError(c, "upstream_error", {
+        message: `Every target that could serve the request failed (tried ${result.tried.join(", ")}); last: ${
+          e ? `${e.kind}${status ? ` ${status}` : ""}` : "none"
+        }.`,
+        retryAfterMs: e?.details.retryAfterMs,
+      });
+    }
+  }
+}
