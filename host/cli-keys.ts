@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
-import { formatKeyConfigLine, generateApiKey } from "./auth/index.js";
+import { formatKeyConfigLine, generateApiKey, SCOPES, type Scope } from "./auth/index.js";
 
-const SCOPES = new Set(["chat", "mcp", "queue", "admin"]);
+const isScope = (s: string): s is Scope => (SCOPES as readonly string[]).includes(s);
 
 export const KEYS_USAGE = `Usage:
   edge-gateway keys create [--id <id>] [--tier <tier>] [--scopes chat,mcp,queue]
@@ -32,8 +32,9 @@ export function runKeys(
     stderr(`edge-gateway keys: ${(error as Error).message}\n`);
     return 2;
   }
-  const scopes = (values.scopes ?? "chat,mcp,queue").split(",").map((s) => s.trim());
-  const bad = scopes.filter((s) => !SCOPES.has(s));
+  const named = (values.scopes ?? "chat,mcp,queue").split(",").map((s) => s.trim());
+  const scopes = named.filter(isScope);
+  const bad = named.filter((s) => !isScope(s));
   if (bad.length > 0 || scopes.length === 0) {
     stderr(`edge-gateway keys: unknown scope ${bad.join(", ")}; use chat, mcp, queue, admin\n`);
     return 2;
@@ -46,6 +47,6 @@ export function runKeys(
   }
   const { key, sha256 } = generateApiKey();
   stdout(`API key (shown once, store it now):\n\n  ${key}\n\nAdd to the config file under auth.keys:\n\n`);
-  stdout(`${formatKeyConfigLine({ id, sha256, tier: values.tier ?? "default", scopes: scopes as never })}\n`);
+  stdout(`auth:\n  keys:\n${formatKeyConfigLine({ id, sha256, tier: values.tier ?? "default", scopes })}\n`);
   return 0;
 }

@@ -79,6 +79,8 @@ export interface FakeUpstreamOptions {
   apiKey?: string;
   /** Embedding length unless the request asks for `dimensions`. */
   embeddingDimensions?: number;
+  /** Listen on this port (to bring a "cloud" back where it was); default a free one. */
+  port?: number;
 }
 
 export interface FakeOpenAIUpstream {
@@ -199,7 +201,7 @@ export async function startFakeOpenAIUpstream(
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
-  server.listen(0, "127.0.0.1");
+  server.listen(options.port ?? 0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
 
