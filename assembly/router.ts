@@ -5,7 +5,7 @@ import {
   DECIDE_CLOUD, DECIDE_LOCAL, DECIDE_QUEUE, DECIDE_REJECT, ERR_RANGE, FLAG_ALLOW_CLOUD,
   FLAG_ALLOW_QUEUE, FLAG_CONTAINS_PII, FLAG_REQUIRE_CLOUD, FLAG_REQUIRE_LOCAL, FLAG_STREAM,
   KIND_CLOUD, OK, REASON_BEST_SCORE, REASON_FORCED_CLOUD, REASON_FORCED_LOCAL, REASON_NO_TARGET,
-  REASON_ONLY_CANDIDATE, REASON_PII_LOCAL,
+  REASON_ONLY_CANDIDATE, REASON_PII_LOCAL, REASON_PII_NO_LOCAL,
 } from "./codes";
 import { admits, errorRateAt } from "./health";
 import {
@@ -144,7 +144,9 @@ export function route(promptTokens: i32, maxTokens: i32, taskClass: i32, priorit
     else if (piiExcluded) reason = REASON_PII_LOCAL;
     return decision | (reason << 8) | (n << 16);
   }
-  const reason = furthest == 0 ? REASON_NO_TARGET : REASON_NO_TARGET + furthest - 1;
+  // Personal data that kept the request off the cloud is the reason, however far a local target got:
+  // the cloud could have served it, the rule forbade it.
+  const reason = piiExcluded ? REASON_PII_NO_LOCAL : furthest == 0 ? REASON_NO_TARGET : REASON_NO_TARGET + furthest - 1;
   if (cloudWaiting && (flags & FLAG_ALLOW_QUEUE) != 0 && (flags & FLAG_STREAM) == 0) {
     return DECIDE_QUEUE | (reason << 8);
   }

@@ -7,7 +7,7 @@ import {
   DECIDE_CLOUD, DECIDE_LOCAL, DECIDE_QUEUE, DECIDE_REJECT, DENY_CAPACITY, DENY_REQUESTS, DENY_TOKENS,
   FLAG_ALLOW_CLOUD, FLAG_ALLOW_QUEUE, FLAG_CONTAINS_PII, FLAG_STREAM, HALF_OPEN, KIND_CLOUD,
   KIND_LOCAL, OK, OPEN, OUTCOME_ERROR, OUTCOME_OK, REASON_CLOUD_UNREACHABLE, REASON_CONTEXT_TOO_LONG,
-  REASON_PII_LOCAL, SETTLED, TICKET_DENIED, TICKET_NORMAL, TICKET_PROBE, UNKNOWN_CLIENT,
+  REASON_PII_LOCAL, REASON_PII_NO_LOCAL, SETTLED, TICKET_DENIED, TICKET_NORMAL, TICKET_PROBE, UNKNOWN_CLIENT,
 } from "./codes";
 import { exp2neg } from "./decay";
 import { healthConfigure, targetEnd, targetStart } from "./health";
@@ -64,7 +64,9 @@ function checkHealthAndRouter(): i32 {
   r = route(4000, 100, 0, 0, FLAG_ALLOW_CLOUD, 0, 0.0);
   if ((r & 0xff) != DECIDE_CLOUD) return 37;
   r = route(4000, 100, 0, 0, FLAG_ALLOW_CLOUD | FLAG_CONTAINS_PII, 0, 0.0);
-  if ((r & 0xff) != DECIDE_REJECT || ((r >> 8) & 0xff) != REASON_CONTEXT_TOO_LONG) return 38;
+  if ((r & 0xff) != DECIDE_REJECT || ((r >> 8) & 0xff) != REASON_PII_NO_LOCAL) return 38;
+  r = route(4000, 100, 0, 0, 0, 0, 0.0);
+  if ((r & 0xff) != DECIDE_REJECT || ((r >> 8) & 0xff) != REASON_CONTEXT_TOO_LONG) return 52;
   // Two failures open the local circuit; traffic moves to the cloud.
   for (let i = 0; i < 2; i++) {
     if (targetStart(0, 10.0) != TICKET_NORMAL) return 39;

@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { createApp } from "./app.js";
 import { createAnonymousRecord, createKeyring, isLoopbackHost, SCOPES } from "./auth/index.js";
 import { systemClock } from "./clock.js";
@@ -8,6 +10,7 @@ import type { GatewayConfig } from "./config/index.js";
 import { CloudMonitor } from "./connectivity/cloud-monitor.js";
 import { Circuit, Core, codeName } from "./core/index.js";
 import { probeDataDir } from "./data-dir.js";
+import { errorResponse } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics/index.js";
 import { buildTargets, type ProviderFactory } from "./routing/targets.js";
@@ -127,15 +130,22 @@ export async function startGateway(
     }),
   });
 
-  const server = await new Promise<ReturnType<typeof serve>>((resolveListen, rejectListen) => {
-    const created = serve(
-      { fetch: app.fetch, hostname: config.server.host, port: config.server.port },
-      () => {
-        created.off("error", rejectListen);
-        resolveListen(created);
-      },
-    );
-    created.once("error", rejectListen);
+  // A request Node can parse but the adapter cannot turn into a URL (e.g. backslashes in the path)
+  // never reaches the app; answer it in the same error shape instead of an empty 400.
+  const listener = getRequestListener(app.fetch, {
+    hostname: config.server.host,
+    errorHandler: () => {
+      const { body, status } = errorResponse("invalid_request", "The request line is malformed.", "url");
+      return Response.json(body, { status, headers: { "x-request-id": randomUUID() } });
+    },
+  });
+  const server = createServer(listener);
+  await new Promise<void>((resolveListen, rejectListen) => {
+    server.once("error", rejectListen);
+    server.listen(config.server.port, config.server.host, () => {
+      server.off("error", rejectListen);
+      resolveListen();
+    });
   });
   const url = formatUrl(server.address() as AddressInfo);
   logger.info(
@@ -199,10 +209,10 @@ function formatUrl({ address, family, port }: AddressInfo): string {
   return `http://${host}:${port}`;
 }
 
-async function closeServer(server: ReturnType<typeof serve>, graceMs: number): Promise<void> {
+async function closeServer(server: Server, graceMs: number): Promise<void> {
   // Idle keep-alive connections are closed by close() itself (Node >= 19); busy ones get the grace.
   const timer = setTimeout(() => {
-    if ("closeAllConnections" in server) server.closeAllConnections();
+    server.closeAllConnections();
   }, graceMs);
   timer.unref();
   try {

@@ -4,6 +4,19 @@ import { sendError } from "../errors.js";
 import { firstIssue } from "./schemas.js";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+/** No OpenAI request nests anywhere near this deep; much deeper would overflow the stack when re-serialised. */
+const MAX_DEPTH = 64;
+// JSON is UTF-8 (RFC 8259 section 8.1); a lenient decoder would forward a prompt the client never wrote.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function depthExceeds(value: unknown, limit: number): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (limit === 0) return true;
+  for (const child of Array.isArray(value) ? value : Object.values(value)) {
+    if (depthExceeds(child, limit - 1)) return true;
+  }
+  return false;
+}
 
 /**
  * Reads and validates a JSON body, or answers the client with the matching catalogue error:
@@ -19,9 +32,18 @@ export async function readJsonBody<S extends z.ZodType>(
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(await c.req.text());
+    raw = JSON.parse(utf8.decode(await c.req.arrayBuffer()));
   } catch {
     return { ok: false, response: sendError(c, "invalid_json") };
+  }
+  if (depthExceeds(raw, MAX_DEPTH)) {
+    return {
+      ok: false,
+      response: sendError(c, "invalid_request", {
+        message: `The body nests deeper than ${MAX_DEPTH} levels.`,
+        param: "body",
+      }),
+    };
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return {

@@ -44,7 +44,6 @@ export function openaiRoutes(deps: OpenAIDeps): Hono<OpenAIEnv> {
       taskClass: f.taskClass,
       capabilities: chatCapabilities(body),
       containsPii: f.pii.found,
-      piiKinds: f.pii.kinds,
       stream: body.stream === true,
     });
   });
@@ -67,7 +66,6 @@ export function openaiRoutes(deps: OpenAIDeps): Hono<OpenAIEnv> {
       taskClass: 0,
       capabilities: CAPABILITIES.embeddings,
       containsPii: f.pii.found,
-      piiKinds: f.pii.kinds,
       stream: false,
     });
   });
@@ -92,10 +90,18 @@ export function openaiRoutes(deps: OpenAIDeps): Hono<OpenAIEnv> {
     });
   });
 
-  for (const path of ["/chat/completions", "/embeddings", "/models"]) {
-    app.all(path, (c) =>
-      sendError(c, "method_not_allowed", { message: `${c.req.method} is not allowed on /v1${path}.` }),
-    );
+  for (const [path, allow] of [
+    ["/chat/completions", "POST"],
+    ["/embeddings", "POST"],
+    ["/models", "GET, HEAD"],
+  ] as const) {
+    app.all(path, (c) => {
+      // RFC 9110 section 15.5.6: a 405 carries Allow.
+      c.header("Allow", allow);
+      return sendError(c, "method_not_allowed", {
+        message: `${c.req.method} is not allowed on /v1${path}; use ${allow}.`,
+      });
+    });
   }
   return app;
 }

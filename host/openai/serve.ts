@@ -3,7 +3,7 @@ import type { Clock } from "../clock.js";
 import type { GatewayConfig } from "../config/index.js";
 import type { CloudMonitor } from "../connectivity/cloud-monitor.js";
 import { type Core, type CoreConfig, codeName, Decision, Reason, RouteFlag } from "../core/index.js";
-import { ERROR_CATALOGUE, type ErrorCode, sendError } from "../errors.js";
+import { type ErrorCode, sendError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { GatewayMetrics } from "../metrics/index.js";
 import type { Endpoint } from "../providers/types.js";
@@ -37,8 +37,6 @@ export interface LlmRequest {
   taskClass: number;
   capabilities: number;
   containsPii: boolean;
-  /** PII kinds found, for messages. */
-  piiKinds: readonly string[];
   stream: boolean;
 }
 
@@ -117,17 +115,7 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
         : code === "target_unavailable"
           ? deps.health.openMs
           : undefined;
-    // The reason names the closest target; say also when personal data ruled the cloud out.
-    const piiNote =
-      (flags & RouteFlag.ContainsPii) !== 0 &&
-      code !== "pii_requires_local" &&
-      targets.some((t) => t.kind === "cloud")
-        ? ` The request contains personal data (${req.piiKinds.join(", ")}), so the cloud was not considered.`
-        : "";
-    return sendError(c, code, {
-      retryAfterMs,
-      message: piiNote ? ERROR_CATALOGUE[code].message + piiNote : undefined,
-    });
+    return sendError(c, code, { retryAfterMs });
   }
   if (candidates.length > 0 && selection.target) candidates = [selection.target];
   metrics.routeDecisions.inc({ target: candidates[0]?.id ?? "none", reason: reasonName });
@@ -188,9 +176,13 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
       if (e?.kind === "connect" && candidates.every((t) => t.kind === "cloud")) {
         return sendError(c, "cloud_unreachable", { retryAfterMs: CLOUD_RETRY_MS });
       }
-      if (result.tried.length === 0)
-        return sendError(c, "target_unavailable", { retryAfterMs: deps.health.openMs });
       const status = e?.details.status;
+      // Nothing tried (every circuit refused), or the last target said "busy, later": unavailable.
+      if (result.tried.length === 0 || status === 503 || status === 429) {
+        return sendError(c, "target_unavailable", {
+          retryAfterMs: e?.details.retryAfterMs ?? deps.health.openMs,
+        });
+      }
       return sendError(c, "upstream_error", {
         message: `Every target that could serve the request failed (tried ${result.tried.join(", ")}); last: ${
           e ? `${e.kind}${status ? ` ${status}` : ""}` : "none"

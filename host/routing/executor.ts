@@ -160,10 +160,12 @@ export async function execute(deps: ExecutorDeps, req: ExecuteRequest): Promise<
         finish,
       };
     } catch (error) {
-      const e =
-        error instanceof ProviderError
-          ? error
-          : new ProviderError("protocol", String(error), { cause: error });
+      if (!(error instanceof ProviderError)) {
+        // A bug on this side (the provider threw something else): not the target's fault.
+        end(Outcome.Rejected);
+        throw error;
+      }
+      const e = error;
       end(outcomeOf(e));
       if (target.kind === "cloud") {
         if (e.kind === "connect" || e.kind === "timeout") monitor?.reportFailure();

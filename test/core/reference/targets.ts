@@ -319,7 +319,7 @@ export class ReferenceTargets {
       else if (piiExcluded) reason = 5;
       return decision | (reason << 8) | (n << 16);
     }
-    const reason = furthest === 0 ? 10 : 10 + furthest - 1;
+    const reason = piiExcluded ? 11 : furthest === 0 ? 10 : 10 + furthest - 1;
     return (cloudWaiting && flags & 4 && !(flags & 16) ? 2 : 3) | (reason << 8);
   }
 
