@@ -11,6 +11,7 @@ import { errorResponse } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics/index.js";
 import { type OpenAIDeps, openaiRoutes } from "./openai/index.js";
+import { queueRoutes } from "./queue/index.js";
 import { rateLimit } from "./ratelimit/index.js";
 
 export interface AppDeps {
@@ -96,18 +97,23 @@ export function createApp({
   });
 
   if (api) {
-    app.use(
-      "/v1/*",
-      authMiddleware({
-        keyring: api.keyring,
-        scope: "chat",
-        anonymous: api.keyring.size === 0 ? api.anonymous : undefined,
-      }),
-    );
+    const anonymous = api.keyring.size === 0 ? api.anonymous : undefined;
+    const chatAuth = authMiddleware({ keyring: api.keyring, scope: "chat", anonymous });
+    const queueAuth = authMiddleware({ keyring: api.keyring, scope: "queue", anonymous });
+    app.use("/v1/*", function authByPath(c, next) {
+      const auth = c.req.path.startsWith("/v1/queue/") ? queueAuth : chatAuth;
+      return auth(c as unknown as Parameters<typeof auth>[0], next);
+    });
     app.use(
       "/v1/*",
       rateLimit({ core: api.core, clock: api.clock, metrics: api.metrics, tiers: config.core.limiter.tiers }),
     );
+    if (api.offline) {
+      app.route(
+        "/v1/queue",
+        queueRoutes({ store: api.offline.store, maxWaitSeconds: api.offline.config.maxWaitSeconds }),
+      );
+    }
     app.route("/v1", openaiRoutes(api));
   }
 

@@ -69,11 +69,29 @@ export const ERROR_CATALOGUE = {
     message: "The model does not exist on this gateway.",
     fix: "Use auto, local/<name>, cloud/<name> (GET /v1/models lists them) or add an alias under routing.aliases.",
   },
+  queue_item_not_found: {
+    status: 404,
+    type: "invalid_request_error",
+    message: "No queued item with this id belongs to this API key.",
+    fix: "Use the id (or Location) from the 202 answer, with the key that enqueued it or an admin key.",
+  },
   method_not_allowed: {
     status: 405,
     type: "invalid_request_error",
     message: "This endpoint does not accept this method.",
     fix: "Use the method the README lists for the endpoint.",
+  },
+  queue_item_not_cancellable: {
+    status: 409,
+    type: "invalid_request_error",
+    message: "The item is already being delivered or has finished; it can no longer be cancelled.",
+    fix: "Poll GET /v1/queue/{id} for its result.",
+  },
+  queue_result_pending: {
+    status: 409,
+    type: "invalid_request_error",
+    message: "The item has no result yet.",
+    fix: "Poll GET /v1/queue/{id}?wait=30 until its status is done, failed or dead.",
   },
   payload_too_large: {
     status: 413,
@@ -129,6 +147,12 @@ export const ERROR_CATALOGUE = {
     type: "server_error",
     message: "The targets that could serve the request are failing (circuit open).",
     fix: "Retry after Retry-After seconds; gateway_circuit_state shows which target is tripped.",
+  },
+  queue_full: {
+    status: 503,
+    type: "server_error",
+    message: "The offline queue is full; the request was not accepted.",
+    fix: "Wait for the queue to drain (gateway_queue_depth) or raise queue.maxRows / queue.maxBytes.",
   },
   insufficient_memory: {
     status: 503,

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { getRequestListener } from "@hono/node-server";
 import { createApp } from "./app.js";
 import { createAnonymousRecord, createKeyring, isLoopbackHost, SCOPES } from "./auth/index.js";
@@ -13,6 +14,7 @@ import { probeDataDir } from "./data-dir.js";
 import { errorResponse } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics/index.js";
+import { createQueueMetrics, QueueStore, SyncWorker } from "./queue/index.js";
 import { buildTargets, type ProviderFactory } from "./routing/targets.js";
 
 export interface StartOptions {
@@ -98,11 +100,31 @@ export async function startGateway(
   const circuits = () =>
     targets.map((t) => ({ target: t.id, state: loaded.circuit(t.index, systemClock.nowMs()) as number }));
 
+  // The durable queue: its rows must survive power cuts, so it lives in the data directory.
+  // Without it the gateway still serves, unready and without a queue, until the directory is fixed
+  // and the gateway restarted.
+  const store = openQueue(dataDir, config, logger);
   const metrics = createMetrics({
     getCore: () => core,
     isReady: () => core !== undefined && dataDirWritable === true,
     targets: { circuits, cloudReachable: () => monitor?.reachable },
   });
+  const queueMetrics = createQueueMetrics(metrics.registry, () => store);
+  const worker =
+    store &&
+    new SyncWorker({
+      store,
+      core,
+      clock: systemClock,
+      logger,
+      metrics: queueMetrics,
+      targets,
+      monitor,
+      concurrency: config.queue.concurrency,
+      leaseMs: config.queue.leaseMs,
+      pollMs: config.queue.pollMs,
+      retentionMs: config.queue.retentionMs,
+    });
   await checkDataDir();
   // Without keys the gateway serves loopback only: its one user is the device's operator.
   const anonymous = createAnonymousRecord(tiers[0], SCOPES);
@@ -111,7 +133,7 @@ export async function startGateway(
     logger,
     metrics,
     getCore: () => core,
-    checkDataDir,
+    checkDataDir: async () => (await checkDataDir()) && store !== undefined,
     api: {
       core,
       clock: systemClock,
@@ -123,6 +145,7 @@ export async function startGateway(
       monitor,
       keyring,
       anonymous,
+      offline: store && { store, config: config.queue },
     },
     readyDetails: () => ({
       cloud: monitor ? { target: cloud?.id, reachable: monitor.reachable } : null,
@@ -153,6 +176,7 @@ export async function startGateway(
     "listening",
   );
   monitor?.start();
+  worker?.start();
 
   let closing: Promise<void> | undefined;
   let markClosed: () => void = () => undefined;
@@ -164,8 +188,10 @@ export async function startGateway(
     closing ??= (async () => {
       for (const signal of SIGNALS) process.off(signal, onSignal);
       monitor?.stop();
+      await worker?.stop();
       await closeServer(server, shutdownGraceMs);
       await Promise.allSettled(targets.map((t) => t.provider.close()));
+      store?.close();
       core = undefined;
       logger.info("stopped");
       markClosed();
@@ -186,6 +212,21 @@ export async function startGateway(
   if (handleSignals) for (const signal of SIGNALS) process.on(signal, onSignal);
   logger.info({ memoryBytes: loaded.memoryBytes(), ready: dataDirWritable === true }, "policy core loaded");
   return { url, close, closed };
+}
+
+function openQueue(dataDir: string, config: GatewayConfig, logger: Logger): QueueStore | undefined {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    return new QueueStore(join(dataDir, "queue.db"), {
+      limits: { maxRows: config.queue.maxRows, maxBytes: config.queue.maxBytes },
+    });
+  } catch (error) {
+    logger.error(
+      { err: error, dataDir },
+      "the offline queue cannot be opened; serving without it, /ready answers 503",
+    );
+    return undefined;
+  }
 }
 
 function loadCore(config: GatewayConfig, wasmPath: string | undefined, logger: Logger): Core {

@@ -18,6 +18,8 @@ export const apiKeyConfigSchema = z
       .array(z.enum(SCOPES, { error: `expected one of ${SCOPES.join(", ")}` }))
       .min(1, { error: "expected at least one scope" })
       .default([...DEFAULT_SCOPES]),
+    /** Queue this key's cloud-bound requests while the cloud is unreachable (202 instead of 503). */
+    asyncWhenOffline: z.boolean().default(false),
   })
   .strict();
 

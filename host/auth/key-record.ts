@@ -16,11 +16,18 @@ export interface KeyRecord {
   /** clientHash(id), computed once here because the rate limiter needs it on every request. */
   readonly lo: number;
   readonly hi: number;
+  /** Queue this key's cloud-bound requests while the cloud is unreachable, without `Prefer: respond-async`. */
+  readonly asyncWhenOffline: boolean;
 }
 
-export function createKeyRecord(id: string, tier: string, scopes: Iterable<Scope>): KeyRecord {
+export function createKeyRecord(
+  id: string,
+  tier: string,
+  scopes: Iterable<Scope>,
+  asyncWhenOffline = false,
+): KeyRecord {
   const [lo, hi] = clientHash(id);
-  return Object.freeze({ id, tier, scopes: new Set(scopes), lo, hi });
+  return Object.freeze({ id, tier, scopes: new Set(scopes), lo, hi, asyncWhenOffline });
 }
 
 /**

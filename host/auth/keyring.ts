@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { type ApiKeyConfig, apiKeyConfigSchema } from "./config.js";
+import { type ApiKeyConfigInput, apiKeyConfigSchema } from "./config.js";
 import { ENV_KEYS_NAME, KeyringError, parseEnvKeys } from "./env-keys.js";
 import { createKeyRecord, DEFAULT_SCOPES, type KeyRecord } from "./key-record.js";
 
@@ -7,7 +7,7 @@ export interface KeyringOptions {
   /** The raw `GATEWAY_API_KEYS` value; hashed here and not kept. */
   envKeys?: string;
   /** `auth.keys` from the config file. */
-  keys?: readonly ApiKeyConfig[];
+  keys?: readonly ApiKeyConfigInput[];
 }
 
 export interface Keyring {
@@ -66,8 +66,12 @@ export function createKeyring({ envKeys, keys = [] }: KeyringOptions = {}): Keyr
       const path = issue?.path.length ? `.${issue.path.join(".")}` : "";
       throw new KeyringError(`${origin}${path}: ${issue?.message ?? "invalid key entry"}`);
     }
-    const { id, sha256: hex, tier, scopes } = parsed.data;
-    add({ digest: Buffer.from(hex, "hex"), record: createKeyRecord(id, tier, scopes), origin });
+    const { id, sha256: hex, tier, scopes, asyncWhenOffline } = parsed.data;
+    add({
+      digest: Buffer.from(hex, "hex"),
+      record: createKeyRecord(id, tier, scopes, asyncWhenOffline),
+      origin,
+    });
   });
 
   const records = Object.freeze(entries.map((e) => e.record));

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { apiKeyConfigSchema } from "../auth/config.js";
 import { coreConfigSchema } from "../core/config.js";
+import { queueConfigSchema } from "../queue/config.js";
 import { cloudSchema, localTargetSchema } from "./targets.js";
 
 /** pino's level names; "silent" turns logging off. */
@@ -81,6 +82,7 @@ export const gatewayConfigSchema = z
       .strict()
       .prefault({}),
     routing: routingConfigSchema.prefault({}),
+    queue: queueConfigSchema.prefault({}),
     auth: authConfigSchema.prefault({}),
     /** Origins allowed by CORS; empty (the default) sends no CORS headers at all. */
     cors: z

@@ -11,6 +11,7 @@ import type { ClientVariables } from "../ratelimit/index.js";
 import { type Execution, execute } from "../routing/executor.js";
 import { resolveSelection } from "../routing/model-ref.js";
 import type { Target } from "../routing/targets.js";
+import { enqueue, type OfflineDeps, prefersAsync, remember, replay } from "./offline.js";
 import { streamResponse } from "./stream.js";
 import { type Usage, usageFromJson } from "./usage.js";
 
@@ -23,6 +24,8 @@ export interface OpenAIDeps {
   routing: GatewayConfig["routing"];
   health: CoreConfig["health"];
   monitor?: CloudMonitor;
+  /** The durable queue; absent, nothing is ever queued. */
+  offline?: OfflineDeps;
 }
 
 export type OpenAIEnv = { Variables: ClientVariables & { requestId: string } };
@@ -72,15 +75,46 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
       : sendError(c, "invalid_request", { message: selected.message, param: selected.field });
   }
   const { selection } = selected;
+  const client = c.get("client");
+  const { offline } = deps;
+  if (offline && !req.stream) {
+    const replayed = replay(c, offline, client.id);
+    if (replayed) return replayed;
+  }
+  const asked = prefersAsync(c);
+  // Streams are never queued: a client holding a stream open wants the answer now.
+  const mayQueue =
+    offline !== undefined &&
+    !req.stream &&
+    (asked || client.asyncWhenOffline || offline.config.asyncWhenOffline);
   let flags = RouteFlag.AllowCloud | selection.sideFlags;
   if (req.containsPii && routing.piiStaysLocal) flags |= RouteFlag.ContainsPii;
   if (req.stream) flags |= RouteFlag.Stream;
+  if (mayQueue) flags |= RouteFlag.AllowQueue;
+  const priority = priorityOf(c, routing.defaultPriority);
+  const queueFor = (target: Target | undefined) =>
+    offline && target
+      ? enqueue(
+          c,
+          offline,
+          {
+            kind: req.endpoint === "embeddings" ? "embeddings" : "chat",
+            endpoint: req.endpoint,
+            body: req.body,
+            priority,
+            clientId: client.id,
+          },
+          target,
+        )
+      : undefined;
+  const cloudTarget =
+    selection.target?.kind === "cloud" ? selection.target : targets.find((t) => t.kind === "cloud");
   const packed = core.routePacked(
     {
       promptTokens: req.promptTokens,
       maxTokens: req.maxTokens,
       taskClass: req.taskClass,
-      priority: priorityOf(c, routing.defaultPriority),
+      priority,
       flags,
       capabilities: req.capabilities,
     },
@@ -103,6 +137,14 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
   }
   const reasonName = codeName(Reason, reason);
   c.header("x-edge-route-reason", reasonName);
+  if (
+    decision === Decision.Queue ||
+    (asked && mayQueue && decision === Decision.Cloud && candidates[0]?.kind === "cloud")
+  ) {
+    metrics.routeDecisions.inc({ target: "queue", reason: reasonName });
+    const queued = await queueFor(decision === Decision.Queue ? cloudTarget : candidates[0]);
+    if (queued) return queued;
+  }
   if (candidates.length === 0 || decision === Decision.Queue || decision === Decision.Reject) {
     metrics.routeDecisions.inc({
       target: decision === Decision.Queue ? "queue" : "reject",
@@ -144,7 +186,6 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
     if (!usage) return;
     metrics.tokens.inc({ target, direction: "in" }, usage.promptTokens);
     metrics.tokens.inc({ target, direction: "out" }, usage.completionTokens);
-    const client = c.get("client");
     const actual = usage.promptTokens + usage.completionTokens;
     core.settle(client.lo, client.hi, actual - (c.get("reservedTokens") ?? 0), clock.nowMs());
   };
@@ -154,6 +195,13 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
       done();
       c.header("x-edge-target", result.target.id);
       settle(usageFromJson(result.bytes), result.target.id);
+      const contentType = result.headers["content-type"] ?? "application/json";
+      remember(c, offline, client.id, {
+        status: result.status,
+        contentType,
+        body: result.bytes,
+        target: result.target.id,
+      });
       return c.body(result.bytes as Uint8Array<ArrayBuffer>, result.status as 200, {
         "content-type": result.headers["content-type"] ?? "application/json",
       });
@@ -167,6 +215,12 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
     case "refused":
       done();
       c.header("x-edge-target", result.target.id);
+      remember(c, offline, client.id, {
+        status: result.status,
+        contentType: "application/json",
+        body: Buffer.from(result.body),
+        target: result.target.id,
+      });
       return c.body(result.body, result.status as 400, { "content-type": "application/json" });
     case "failed": {
       done();
@@ -174,7 +228,9 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
       c.header("x-edge-targets-tried", result.tried.join(","));
       if (e?.kind === "timeout") return sendError(c, "upstream_timeout");
       if (e?.kind === "connect" && candidates.every((t) => t.kind === "cloud")) {
-        return sendError(c, "cloud_unreachable", { retryAfterMs: CLOUD_RETRY_MS });
+        // The cloud went away between the decision and the call: queue if the client allows it.
+        const queued = mayQueue ? await queueFor(candidates.find((t) => t.kind === "cloud")) : undefined;
+        return queued ?? sendError(c, "cloud_unreachable", { retryAfterMs: CLOUD_RETRY_MS });
       }
       const status = e?.details.status;
       // Nothing tried (every circuit refused), or the last target said "busy, later": unavailable.

@@ -4,6 +4,8 @@ export interface RateLimitedClient {
   tier: string;
   lo: number;
   hi: number;
+  /** Queue cloud-bound requests while the cloud is unreachable without being asked. */
+  asyncWhenOffline: boolean;
 }
 
 export type ClientVariables = {

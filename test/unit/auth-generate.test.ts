@@ -23,7 +23,9 @@ describe("generateApiKey", () => {
     const snippet = formatKeyConfigLine({ id: "laptop", sha256, tier: "premium", scopes: ["chat", "admin"] });
     const config = parse(`auth:\n  keys:\n${snippet}\n`);
     const keys = config.auth.keys.map((entry: unknown) => apiKeyConfigSchema.parse(entry));
-    expect(keys).toEqual([{ id: "laptop", sha256, tier: "premium", scopes: ["chat", "admin"] }]);
+    expect(keys).toEqual([
+      { id: "laptop", sha256, tier: "premium", scopes: ["chat", "admin"], asyncWhenOffline: false },
+    ]);
     const client = createKeyring({ keys }).authenticate(key);
     expect(client?.id).toBe("laptop");
     expect(client?.scopes.has("admin")).toBe(true);

@@ -56,12 +56,13 @@ describe("parseEnvKeys", () => {
 });
 
 describe("apiKeyConfigSchema", () => {
-  it("fills in the tier and scopes", () => {
+  it("fills in the tier, scopes and the offline opt-in", () => {
     expect(apiKeyConfigSchema.parse({ id: "laptop", sha256: sha("k") })).toEqual({
       id: "laptop",
       sha256: sha("k"),
       tier: "default",
       scopes: ["chat", "mcp", "queue"],
+      asyncWhenOffline: false,
     });
   });
 
