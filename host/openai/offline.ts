@@ -13,8 +13,7 @@ export interface OfflineDeps {
 export function prefersAsync(c: Context): boolean {
   const prefer = c.req.header("prefer");
   return (
-    prefer !== undefined &&
-    prefer.split(",").some((p) => p.trim().split(";")[0]?.trim().toLowerCase() === "respond-async")
+    prefer?.split(",").some((p) => p.trim().split(";")[0]?.trim().toLowerCase() === "respond-async") ?? false
   );
 }
 

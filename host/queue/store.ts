@@ -208,7 +208,9 @@ export class QueueStore extends EventEmitter<{ changed: [id: string, status: Que
     }
     this.activeRows += addedRows;
     this.activeBytes += addedBytes;
-    batch.forEach((p, i) => p.resolve(results[i] as EnqueueResult));
+    batch.forEach((p, i) => {
+      p.resolve(results[i] as EnqueueResult);
+    });
     if (addedRows > 0) this.emit("enqueued");
   }
 

@@ -138,7 +138,7 @@ export class SyncWorker {
   }
 
   private async deliver(item: QueueItem): Promise<void> {
-    const { store, core, clock, metrics, logger } = this.o;
+    const { store, core, clock, metrics } = this.o;
     const target = this.byId.get(item.target);
     if (!target) {
       store.finish(item.id, this.owner, "failed", undefined, `target ${item.target} is not configured`);
