@@ -150,6 +150,7 @@ export async function startGateway(
     readyDetails: () => ({
       cloud: monitor ? { target: cloud?.id, reachable: monitor.reachable } : null,
       targets: circuits().map(({ target, state }) => ({ target, circuit: codeName(Circuit, state) })),
+      queue: store ? store.stats().byStatus : null,
     }),
   });
 
