@@ -23,6 +23,9 @@ export const REDACT_PATHS: readonly string[] = [
   "*.api_key",
   "*.*.apiKey",
   "*.*.api_key",
+  "envKeys",
+  "*.envKeys",
+  "*.*.envKeys",
 ];
 
 export interface CreateLoggerOptions {
