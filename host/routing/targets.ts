@@ -26,6 +26,58 @@ function taskMask(names: readonly (typeof TASK_CLASSES)[number][]): number {
   return names.reduce((mask, n) => mask | (1 << TASK_CLASSES.indexOf(n)), 0);
 }
 
+/** What an OpenAI-compatible HTTP target (a local model server or the cloud) needs from config. */
+interface HttpTargetConfig {
+  url: string;
+  apiKey?: string | undefined;
+  contextTokens: number;
+  maxInflight: number;
+  capabilities: readonly Capability[];
+  taskClasses: readonly (typeof TASK_CLASSES)[number][];
+  connectTimeoutMs: number;
+  firstByteTimeoutMs: number;
+  totalTimeoutMs: number;
+}
+
+function httpTarget(
+  index: number,
+  id: string,
+  kind: "local" | "cloud",
+  t: HttpTargetConfig,
+  models: Target["models"],
+  createProvider: ProviderFactory,
+): Target {
+  const endpoints: Endpoint[] = t.capabilities.includes("embeddings")
+    ? ["chat/completions", "embeddings"]
+    : ["chat/completions"];
+  return {
+    index,
+    id,
+    kind,
+    provider: createProvider({
+      name: id,
+      kind,
+      baseUrl: t.url,
+      apiKey: t.apiKey,
+      endpoints,
+      connectTimeoutMs: t.connectTimeoutMs,
+      headersTimeoutMs: t.firstByteTimeoutMs,
+      totalTimeoutMs: t.totalTimeoutMs,
+    }),
+    models,
+    spec: {
+      kind: kind === "local" ? TargetKind.Local : TargetKind.Cloud,
+      contextTokens: t.contextTokens,
+      capabilities: capabilityMask(t.capabilities),
+      taskMask: taskMask(t.taskClasses),
+      memoryMb: 0,
+      maxInflight: t.maxInflight,
+      // A model server manages its own loading; to the router it is always ready.
+      loaded: true,
+    },
+  };
+}
+
 /**
  * Builds the target table from configuration: local HTTP model servers first, then the cloud. The
  * order is the core's target numbering.
@@ -37,65 +89,30 @@ export function buildTargets(
   const targets: Target[] = [];
   for (const t of config.local.targets) {
     const model = t.model ?? t.name;
-    const endpoints: Endpoint[] = t.capabilities.includes("embeddings")
-      ? ["chat/completions", "embeddings"]
-      : ["chat/completions"];
-    targets.push({
-      index: targets.length,
-      id: `local/${t.name}`,
-      kind: "local",
-      provider: createProvider({
-        name: `local/${t.name}`,
-        kind: "local",
-        baseUrl: t.url,
-        apiKey: t.apiKey,
-        endpoints,
-        connectTimeoutMs: t.connectTimeoutMs,
-        headersTimeoutMs: t.firstByteTimeoutMs,
-        totalTimeoutMs: t.totalTimeoutMs,
-      }),
-      models: { "chat/completions": model, embeddings: model },
-      spec: {
-        kind: TargetKind.Local,
-        contextTokens: t.contextTokens,
-        capabilities: capabilityMask(t.capabilities),
-        taskMask: taskMask(t.taskClasses),
-        memoryMb: 0,
-        maxInflight: t.maxInflight,
-        // A model server manages its own loading; to the router it is always ready.
-        loaded: true,
-      },
-    });
+    targets.push(
+      httpTarget(
+        targets.length,
+        `local/${t.name}`,
+        "local",
+        t,
+        { "chat/completions": model, embeddings: model },
+        createProvider,
+      ),
+    );
   }
   const cloud = config.cloud;
   if (cloud.url !== undefined) {
-    const endpoints: Endpoint[] = cloud.capabilities.includes("embeddings")
-      ? ["chat/completions", "embeddings"]
-      : ["chat/completions"];
-    targets.push({
-      index: targets.length,
-      id: `cloud/${cloud.name}`,
-      kind: "cloud",
-      provider: createProvider({
-        name: `cloud/${cloud.name}`,
-        kind: "cloud",
-        baseUrl: cloud.url,
-        apiKey: cloud.apiKey,
-        endpoints,
-        connectTimeoutMs: cloud.connectTimeoutMs,
-        headersTimeoutMs: cloud.firstByteTimeoutMs,
-        totalTimeoutMs: cloud.totalTimeoutMs,
-      }),
-      models: { "chat/completions": cloud.model, embeddings: cloud.embeddingModel },
-      spec: {
-        kind: TargetKind.Cloud,
-        contextTokens: cloud.contextTokens,
-        capabilities: capabilityMask(cloud.capabilities),
-        taskMask: taskMask([...TASK_CLASSES]),
-        memoryMb: 0,
-        maxInflight: cloud.maxInflight,
-      },
-    });
+    const models = { "chat/completions": cloud.model, embeddings: cloud.embeddingModel };
+    targets.push(
+      httpTarget(
+        targets.length,
+        `cloud/${cloud.name}`,
+        "cloud",
+        { ...cloud, url: cloud.url, taskClasses: TASK_CLASSES },
+        models,
+        createProvider,
+      ),
+    );
   }
   return targets;
 }
