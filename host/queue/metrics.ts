@@ -31,7 +31,7 @@ export function createQueueMetrics(
   return {
     attempts: new Counter({
       name: "gateway_queue_sync_attempts_total",
-      help: "Delivery attempts by outcome: delivered, retry, rate_limited, failed (permanent), dead.",
+      help: "Delivery attempts by outcome: delivered, retry, rate_limited, failed (permanent), dead, unreachable (not counted as an attempt).",
       labelNames: ["outcome"] as const,
       registers,
     }),

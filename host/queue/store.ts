@@ -46,6 +46,14 @@ function toItem(r: Row): QueueItem {
   };
 }
 
+/**
+ * The STRICT schema stores whole milliseconds and refuses a fraction, which the core's jittered
+ * retry delay has; rounding up keeps a retry never earlier than asked (Retry-After).
+ */
+function wholeMs(ms: number): number {
+  return Math.ceil(ms);
+}
+
 /** An id nobody can guess or enumerate: 128 random bits. */
 export function newItemId(): string {
   return `q_${randomBytes(16).toString("base64url")}`;
@@ -82,7 +90,13 @@ export class QueueStore extends EventEmitter<{ changed: [id: string, status: Que
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.pragma("busy_timeout = 5000");
-    migrate(this.db);
+    try {
+      migrate(this.db);
+    } catch (error) {
+      // A refused file (e.g. from a newer gateway) must not stay open behind the error.
+      this.db.close();
+      throw error;
+    }
     const db = this.db;
     this.sql = {
       insert: db.prepare(`
@@ -130,9 +144,15 @@ export class QueueStore extends EventEmitter<{ changed: [id: string, status: Que
       list: db.prepare(`
         SELECT * FROM queue_items WHERE (@status IS NULL OR status = @status)
         ORDER BY created_at_ms DESC LIMIT @limit`),
+      // A retried item starts over: the last failure's error and answer no longer describe it.
       retry: db.prepare(`
         UPDATE queue_items SET status = 'queued', attempts = 0, next_attempt_at_ms = ?, last_error = NULL,
+          result_status = NULL, result_content_type = NULL, result_body = NULL,
           finished_at_ms = NULL, updated_at_ms = ? WHERE id = ? AND status IN ('dead', 'failed') RETURNING payload_bytes`),
+      retryDead: db.prepare(`
+        UPDATE queue_items SET status = 'queued', attempts = 0, next_attempt_at_ms = @now, last_error = NULL,
+          result_status = NULL, result_content_type = NULL, result_body = NULL,
+          finished_at_ms = NULL, updated_at_ms = @now WHERE status = 'dead' RETURNING id, payload_bytes`),
       purge: db.prepare(`
         DELETE FROM queue_items WHERE status IN (SELECT value FROM json_each(?)) AND coalesce(finished_at_ms, updated_at_ms) <= ?`),
       getResponse: db.prepare(
@@ -262,14 +282,15 @@ export class QueueStore extends EventEmitter<{ changed: [id: string, status: Que
 
   /** Puts a leased item back for another try at `nextAtMs`. */
   reschedule(id: string, owner: string, nextAtMs: number, error: string): boolean {
-    const changed = this.sql.reschedule.run({ id, owner, next: nextAtMs, error, now: this.now() }).changes;
+    const next = wholeMs(nextAtMs);
+    const changed = this.sql.reschedule.run({ id, owner, next, error, now: this.now() }).changes;
     if (changed === 1) this.emit("changed", id, "queued");
     return changed === 1;
   }
 
   /** Gives a leased item back untried (the attempt does not count), due again at `nextAtMs`. */
   release(id: string, owner: string, nextAtMs: number): boolean {
-    const changed = this.sql.release.run({ id, owner, next: nextAtMs, now: this.now() }).changes;
+    const changed = this.sql.release.run({ id, owner, next: wholeMs(nextAtMs), now: this.now() }).changes;
     if (changed === 1) this.emit("changed", id, "queued");
     return changed === 1;
   }
@@ -314,6 +335,18 @@ export class QueueStore extends EventEmitter<{ changed: [id: string, status: Que
     this.emit("changed", id, "queued");
     this.emit("enqueued");
     return true;
+  }
+
+  /** Operator: sends every dead item again from attempt 0; returns how many. */
+  retryAllDead(): number {
+    const rows = this.sql.retryDead.all({ now: this.now() }) as { id: string; payload_bytes: number }[];
+    for (const { id, payload_bytes } of rows) {
+      this.activeRows++;
+      this.activeBytes += payload_bytes;
+      this.emit("changed", id, "queued");
+    }
+    if (rows.length > 0) this.emit("enqueued");
+    return rows.length;
   }
 
   /** Operator or retention: deletes finished items in `statuses` finished at or before `beforeMs`. */

@@ -105,11 +105,17 @@ export class SyncWorker {
         if (items.length === 0) break;
         for (const item of items) {
           this.inflight++;
-          void this.deliver(item).finally(() => {
-            this.inflight--;
-            if (this.inflight === 0) for (const resolve of this.idle.splice(0)) resolve();
-            this.pump();
-          });
+          this.deliver(item)
+            .catch((error: unknown) => {
+              // A failure on this side (a full disk, a bug): the lease lapses and the item is
+              // reclaimed; the process must not go down with it.
+              this.o.logger.error({ err: error, id: item.id }, "queue: delivery bookkeeping failed");
+            })
+            .finally(() => {
+              this.inflight--;
+              if (this.inflight === 0) for (const resolve of this.idle.splice(0)) resolve();
+              this.pump();
+            });
         }
       }
     } catch (error) {
@@ -124,7 +130,11 @@ export class SyncWorker {
     if (!this.running) return;
     clearTimeout(this.timer);
     const due = this.o.store.nextDueAtMs();
-    const wait = due === undefined ? this.o.pollMs : Math.min(this.o.pollMs, Math.max(0, due - this.now()));
+    // A due item cannot be claimed while the link is down or every slot is busy, and the link's
+    // return and each finished delivery wake the worker: timing the sleep to it would spin.
+    const blocked = this.inflight >= this.o.concurrency || !(this.o.monitor?.reachable ?? true);
+    const wait =
+      due === undefined || blocked ? this.o.pollMs : Math.min(this.o.pollMs, Math.max(0, due - this.now()));
     this.timer = setTimeout(() => this.pump(), wait);
     this.timer.unref();
   }
@@ -194,6 +204,13 @@ export class SyncWorker {
 
   private settleFailure(item: QueueItem, e: ProviderError): void {
     const { store, core, metrics, logger } = this.o;
+    if (e.kind === "connect") {
+      // The upstream never saw it: not an attempt, so a flaky link cannot dead-letter an item.
+      const delayMs = core.retryDelayMs(Math.max(1, item.attempts), 0);
+      store.release(item.id, this.owner, this.now() + delayMs);
+      metrics.attempts.inc({ outcome: "unreachable" });
+      return;
+    }
     const status = e.kind === "http" ? (e.details.status ?? 0) : 0;
     const cls = core.retryClassify(status, item.attempts);
     const error = `${e.kind}${status ? ` ${status}` : ""}: ${e.message}`;

@@ -32,10 +32,12 @@ async function pause(ms: number, closed: AbortSignal): Promise<boolean> {
   }
 }
 
-function sendJson(ex: Exchange, status: number, value: unknown): void {
-  const text = JSON.stringify(value);
+/** `value` as JSON; a string is taken as JSON text already (a kept answer, sent byte for byte). */
+function sendJson(ex: Exchange, status: number, value: unknown, extra: Record<string, string> = {}): void {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
   ex.res.writeHead(status, {
     ...baseHeaders(ex, "application/json"),
+    ...extra,
     "content-length": Buffer.byteLength(text),
   });
   if (ex.behaviour.dropAfterChunks === undefined) {
@@ -80,6 +82,12 @@ export async function respond(ex: Exchange, settings: RespondSettings, id: strin
     return;
   }
   if (behaviour.firstByteDelayMs && !(await pause(behaviour.firstByteDelayMs, ex.closed))) return;
+  if (ex.admitted) {
+    // Executed (or found kept) on arrival; only the sending was delayed. The replay header is
+    // Stripe's name for it (the gateway's own receiving end says x-edge-idempotent-replay).
+    const replay: Record<string, string> = ex.admitted.replayed ? { "idempotent-replayed": "true" } : {};
+    return sendJson(ex, 200, ex.admitted.text, replay);
+  }
   if (behaviour.status !== undefined) {
     if (behaviour.errorBody !== undefined) {
       ex.res.writeHead(behaviour.status, baseHeaders(ex, "application/json"));

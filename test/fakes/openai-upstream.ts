@@ -18,6 +18,10 @@
  *   await upstream.until(() => upstream.closedEarly === 1);  // a barrier, not a sleep
  *   upstream.reset(); await upstream.close();
  *
+ *   const cloud = await startFakeOpenAIUpstream({ dedupe: true });  // honours Idempotency-Key
+ *   cloud.executions.get(key); cloud.received.get(key);             // executed once; re-sends seen
+ *   await startFakeOpenAIUpstream({ port, dedupe: cloud.ledger });   // back on its port, same memory
+ *
  * Misbehaviour (`Behaviour`) is on demand only; with none queued the fake answers correctly and
  * immediately. One-shot behaviours queue up in order; `path` scopes one to a single endpoint so a
  * background probe does not consume it. Nothing is random and ids count up from 1, so runs repeat.
@@ -25,6 +29,7 @@
 import { once } from "node:events";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { type Admitted, IdempotencyLedger } from "./openai-idempotency.js";
 import { respond } from "./openai-respond.js";
 
 export interface Behaviour {
@@ -68,6 +73,12 @@ export interface RecordedRequest {
    * fake cut the connection on purpose; "closed-early" when the client closed it first.
    */
   outcome: "open" | "completed" | "dropped" | "closed-early";
+  /** Wall-clock ms (Date.now) when the body had arrived and the fake began to answer. */
+  atMs: number;
+  /** Wall-clock ms when the exchange ended (the outcome left "open"). */
+  endedAtMs?: number;
+  /** With `dedupe`: whether this keyed request was executed or got the kept answer replayed. */
+  idempotency?: "executed" | "replayed";
 }
 
 export interface FakeUpstreamOptions {
@@ -81,6 +92,12 @@ export interface FakeUpstreamOptions {
   embeddingDimensions?: number;
   /** Listen on this port (to bring a "cloud" back where it was); default a free one. */
   port?: number;
+  /**
+   * Honour `Idempotency-Key` on POST /v1/chat/completions (see openai-idempotency.ts): `true` starts
+   * an empty ledger; a ledger from an earlier fake (`upstream.ledger`) carries its memory over, as a
+   * real cloud's idempotency store outlives its network outages. Off by default.
+   */
+  dedupe?: boolean | IdempotencyLedger;
 }
 
 export interface FakeOpenAIUpstream {
@@ -92,11 +109,19 @@ export interface FakeOpenAIUpstream {
   readonly closedEarly: number;
   /** TCP connections accepted (keep-alive reuse shows as fewer connections than requests). */
   readonly connections: number;
+  /** With `dedupe`: the per-key memory, to hand to a fake started later on the same port. */
+  readonly ledger: IdempotencyLedger | undefined;
+  /** With `dedupe`: executions per Idempotency-Key (empty without it). */
+  readonly executions: ReadonlyMap<string, number>;
+  /** With `dedupe`: keyed chat requests received per key, re-sends included (empty without it). */
+  readonly received: ReadonlyMap<string, number>;
+  /** With `dedupe`: the kept answer's JSON text per executed key (empty without it). */
+  readonly answers: ReadonlyMap<string, string>;
   /** Queue a behaviour for the next matching request. */
   next(behaviour: Behaviour): FakeOpenAIUpstream;
   /** A behaviour for every request no queued `next` matches; `always({})` clears it. */
   always(behaviour: Behaviour): FakeOpenAIUpstream;
-  /** Clears queued and persistent behaviours, recorded requests and counters. */
+  /** Clears queued and persistent behaviours, recorded requests, counters and the dedupe ledger. */
   reset(): void;
   /** Resolves once `predicate()` holds; re-checked on every request and outcome change. */
   until(predicate: () => boolean): Promise<void>;
@@ -110,6 +135,8 @@ export interface Exchange {
   behaviour: Behaviour;
   /** Aborts when the connection closes, so pending delays and hangs end with it. */
   closed: AbortSignal;
+  /** With `dedupe`, a keyed chat request's answer (executed or replayed), sent after any delay. */
+  admitted?: Admitted;
   /** Marks the answer as cut on purpose and destroys the socket. */
   drop(): void;
 }
@@ -130,6 +157,13 @@ export async function startFakeOpenAIUpstream(
   let connections = 0;
   let sequence = 0;
   let generation = 0;
+  const ledger =
+    options.dedupe instanceof IdempotencyLedger
+      ? options.dedupe
+      : options.dedupe
+        ? new IdempotencyLedger()
+        : undefined;
+  const none: ReadonlyMap<string, never> = new Map<string, never>();
   const sockets = new Set<Socket>();
   const waiters = new Set<{ predicate: () => boolean; resolve: () => void }>();
 
@@ -151,7 +185,12 @@ export async function startFakeOpenAIUpstream(
 
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      // The client went away mid-body (a killed gateway, a closing fake): no request to record.
+      return;
+    }
     const text = Buffer.concat(chunks).toString("utf8");
     let body: unknown;
     try {
@@ -165,12 +204,14 @@ export async function startFakeOpenAIUpstream(
       headers: req.headers,
       body,
       outcome: "open",
+      atMs: Date.now(),
     };
     requests.push(record);
     const recordedIn = generation;
     const closing = new AbortController();
     res.on("close", () => {
       if (record.outcome === "open") {
+        record.endedAtMs = Date.now();
         record.outcome = res.writableFinished ? "completed" : "closed-early";
         // A request from before reset() must not count against the test that follows.
         if (record.outcome === "closed-early" && recordedIn === generation) closedEarly++;
@@ -178,20 +219,27 @@ export async function startFakeOpenAIUpstream(
       closing.abort();
       changed();
     });
+    const behaviour = takeBehaviour(record.path);
+    const id = `${++sequence}`;
+    // Decided before anyone is told of the request, so an until() on executions sees it at once.
+    const admitted = ledger?.admit(record, behaviour, settings, id);
+    if (admitted) record.idempotency = admitted.replayed ? "replayed" : "executed";
     changed();
     const exchange: Exchange = {
       req,
       res,
       record,
-      behaviour: takeBehaviour(record.path),
+      behaviour,
       closed: closing.signal,
+      admitted,
       drop() {
+        record.endedAtMs = Date.now();
         record.outcome = "dropped";
         req.socket.destroy();
       },
     };
     try {
-      await respond(exchange, settings, `${++sequence}`);
+      await respond(exchange, settings, id);
     } catch (err) {
       if (!closing.signal.aborted) res.destroy(err as Error);
     }
@@ -219,6 +267,10 @@ export async function startFakeOpenAIUpstream(
     get connections() {
       return connections;
     },
+    ledger,
+    executions: ledger?.executions ?? none,
+    received: ledger?.received ?? none,
+    answers: ledger?.answers ?? none,
     next(behaviour) {
       queued.push(behaviour);
       return upstream;
@@ -235,6 +287,7 @@ export async function startFakeOpenAIUpstream(
       connections = 0;
       sequence = 0;
       generation++;
+      ledger?.clear();
     },
     until(predicate) {
       if (predicate()) return Promise.resolve();
