@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runKeys } from "./cli-keys.js";
+import { runModels } from "./cli-models.js";
 import { ConfigError, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, loadConfig } from "./config/index.js";
 import { createLogger } from "./logger.js";
 import { startGateway } from "./main.js";
@@ -14,6 +15,8 @@ Usage:
   ${PROGRAM} [serve] [flags]   start the gateway (the default command)
   ${PROGRAM} keys create [--id ID] [--tier T] [--scopes chat,mcp,queue]
                              print a new API key and its config line
+  ${PROGRAM} models ls|add <file.gguf>|verify [id]|rm <id>
+                             manage local model manifests (models/)
   ${PROGRAM} help              show this text
   ${PROGRAM} --version         print the version
 
@@ -41,6 +44,8 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Progress bars only on a terminal. */
+  stderrIsTTY?: boolean;
 }
 
 const HELP = new Set(["help", "--help", "-h"]);
@@ -50,9 +55,10 @@ const VERSION = new Set(["version", "--version", "-v"]);
  * The command line without the process around it: returns the exit code instead of exiting, so
  * every branch but `serve` is testable in-process. `serve` resolves when the gateway has closed.
  */
-export async function runCli({ argv, env, stdout, stderr }: CliIo): Promise<number> {
+export async function runCli({ argv, env, stdout, stderr, stderrIsTTY }: CliIo): Promise<number> {
   const [first, ...rest] = argv;
   if (first === "keys") return runKeys(rest, stdout, stderr);
+  if (first === "models") return runModels(rest, { env, stdout, stderr, stderrIsTTY });
   const serveArgs =
     first === undefined || first.startsWith("-") ? argv : first === "serve" ? rest : undefined;
   if ((first !== undefined && HELP.has(first)) || serveArgs?.some((arg) => HELP.has(arg))) {
