@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runKeys } from "./cli-keys.js";
 import { runModels } from "./cli-models.js";
+import { runQueue } from "./cli-queue.js";
 import { ConfigError, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, loadConfig } from "./config/index.js";
 import { createLogger } from "./logger.js";
 import { startGateway } from "./main.js";
@@ -17,6 +18,8 @@ Usage:
                              print a new API key and its config line
   ${PROGRAM} models ls|add <file.gguf>|verify [id]|rm <id>
                              manage local model manifests (models/)
+  ${PROGRAM} queue ls|show <id>|retry <id>|purge|stats
+                             inspect and repair the offline queue (data dir)
   ${PROGRAM} help              show this text
   ${PROGRAM} --version         print the version
 
@@ -59,6 +62,7 @@ export async function runCli({ argv, env, stdout, stderr, stderrIsTTY }: CliIo):
   const [first, ...rest] = argv;
   if (first === "keys") return runKeys(rest, stdout, stderr);
   if (first === "models") return runModels(rest, { env, stdout, stderr, stderrIsTTY });
+  if (first === "queue") return runQueue(rest, { env, stdout, stderr });
   const serveArgs =
     first === undefined || first.startsWith("-") ? argv : first === "serve" ? rest : undefined;
   if ((first !== undefined && HELP.has(first)) || serveArgs?.some((arg) => HELP.has(arg))) {

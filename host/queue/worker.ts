@@ -129,12 +129,11 @@ export class SyncWorker {
   private scheduleNext(): void {
     if (!this.running) return;
     clearTimeout(this.timer);
-    const due = this.o.store.nextDueAtMs();
     // A due item cannot be claimed while the link is down or every slot is busy, and the link's
     // return and each finished delivery wake the worker: timing the sleep to it would spin.
     const blocked = this.inflight >= this.o.concurrency || !(this.o.monitor?.reachable ?? true);
-    const wait =
-      due === undefined || blocked ? this.o.pollMs : Math.min(this.o.pollMs, Math.max(0, due - this.now()));
+    const due = blocked ? undefined : this.o.store.nextDueAtMs();
+    const wait = due === undefined ? this.o.pollMs : Math.min(this.o.pollMs, Math.max(0, due - this.now()));
     this.timer = setTimeout(() => this.pump(), wait);
     this.timer.unref();
   }
@@ -145,6 +144,7 @@ export class SyncWorker {
     this.lastHousekeepingMs = now;
     this.o.store.reclaimLeases();
     this.o.store.expire(this.o.retentionMs);
+    this.o.store.recount();
   }
 
   private async deliver(item: QueueItem): Promise<void> {
