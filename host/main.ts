@@ -12,10 +12,12 @@ import { CloudMonitor } from "./connectivity/cloud-monitor.js";
 import { Circuit, Core, codeName } from "./core/index.js";
 import { probeDataDir } from "./data-dir.js";
 import { errorResponse } from "./errors.js";
+import { prepareLocalModels, runLocalModels } from "./local-models.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics/index.js";
 import { createQueueMetrics, QueueStore, SyncWorker } from "./queue/index.js";
 import { buildTargets, type ProviderFactory } from "./routing/targets.js";
+import type { RunnerSupervisor } from "./runner/index.js";
 
 export interface StartOptions {
   logger: Logger;
@@ -82,8 +84,14 @@ export async function startGateway(
       );
     }
   }
-  const targets = buildTargets(config, createProvider);
+  // Built-in models first, then local model servers, then the cloud: the core's target numbering.
+  const local = await prepareLocalModels(config, logger);
+  const targets = [...(local?.targets ?? []), ...buildTargets(config, createProvider)].map((t, index) => ({
+    ...t,
+    index,
+  }));
   core.configureTargets(targets.map((t) => t.spec));
+  const routing = { ...config.routing, aliases: { ...local?.aliases, ...config.routing.aliases } };
   const cloud = targets.find((t) => t.kind === "cloud");
   const monitor = cloud
     ? new CloudMonitor({
@@ -140,7 +148,7 @@ export async function startGateway(
       metrics: metrics.gateway,
       logger,
       targets,
-      routing: config.routing,
+      routing,
       health: config.core.health,
       monitor,
       keyring,
@@ -148,6 +156,7 @@ export async function startGateway(
       offline: store && { store, config: config.queue },
     },
     readyDetails: () => ({
+      runner: local ? runnerSummary(local.supervisor) : null,
       cloud: monitor ? { target: cloud?.id, reachable: monitor.reachable } : null,
       targets: circuits().map(({ target, state }) => ({ target, circuit: codeName(Circuit, state) })),
       queue: store ? store.stats().byStatus : null,
@@ -177,6 +186,7 @@ export async function startGateway(
     "listening",
   );
   monitor?.start();
+  const stopLocal = local && runLocalModels(local, targets, loaded, metrics.registry, logger);
   worker?.start();
 
   let closing: Promise<void> | undefined;
@@ -189,6 +199,7 @@ export async function startGateway(
     closing ??= (async () => {
       for (const signal of SIGNALS) process.off(signal, onSignal);
       monitor?.stop();
+      await stopLocal?.();
       await worker?.stop();
       await closeServer(server, shutdownGraceMs);
       await Promise.allSettled(targets.map((t) => t.provider.close()));
@@ -213,6 +224,17 @@ export async function startGateway(
   if (handleSignals) for (const signal of SIGNALS) process.on(signal, onSignal);
   logger.info({ memoryBytes: loaded.memoryBytes(), ready: dataDirWritable === true }, "policy core loaded");
   return { url, close, closed };
+}
+
+/** What /ready shows of the model runner: its status and each model's state. */
+function runnerSummary(supervisor: RunnerSupervisor) {
+  const state = supervisor.state();
+  return {
+    status: state.status,
+    restarts: state.restarts,
+    ...(state.failure === undefined ? {} : { failure: state.failure }),
+    models: state.models.map((m) => ({ id: m.id, state: m.state })),
+  };
 }
 
 function openQueue(dataDir: string, config: GatewayConfig, logger: Logger): QueueStore | undefined {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { apiKeyConfigSchema } from "../auth/config.js";
 import { coreConfigSchema } from "../core/config.js";
 import { queueConfigSchema } from "../queue/config.js";
+import { modelsConfigSchema } from "./models.js";
 import { cloudSchema, localTargetSchema } from "./targets.js";
 
 /** pino's level names; "silent" turns logging off. */
@@ -77,6 +78,7 @@ export const gatewayConfigSchema = z
     log: logConfigSchema.prefault({}),
     core: coreConfigSchema.prefault({}),
     cloud: cloudSchema.prefault({}),
+    models: modelsConfigSchema.prefault({}),
     local: z
       .object({ targets: z.array(localTargetSchema).max(16).default([]) })
       .strict()

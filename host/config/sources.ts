@@ -29,6 +29,7 @@ export const ENV_ALIASES: Readonly<Record<string, readonly string[]>> = {
   GATEWAY_CLOUD_API_KEY: ["cloud", "apiKey"],
   GATEWAY_CLOUD_MODEL: ["cloud", "model"],
   GATEWAY_API_KEYS: ["auth", "envKeys"],
+  GATEWAY_MODELS_DIR: ["models", "dir"],
 };
 
 /** Flag name -> config key. `--config` is handled apart: it names the file, not a key. */

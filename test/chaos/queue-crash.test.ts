@@ -48,6 +48,8 @@ function gatewayEnv(port: number, dataDir: string, cloudPort: number): Record<st
     GATEWAY_PORT: String(port),
     GATEWAY_DATA_DIR: dataDir,
     GATEWAY_API_KEYS: KEY,
+    // The built-in tiny model would serve these locally; this test is about the cloud queue.
+    GATEWAY_MODELS__ENABLED: "false",
     GATEWAY_CLOUD_URL: `http://127.0.0.1:${cloudPort}/v1`,
     GATEWAY_CLOUD_API_KEY: CLOUD_KEY,
     GATEWAY_LOG_LEVEL: "info",

@@ -77,6 +77,7 @@ describe("the offline queue against a flapping cloud", () => {
     const config = gatewayConfigSchema.parse({
       server: { host: "127.0.0.1", port: 0, dataDir: dir },
       log: { level: "warn" },
+      models: { enabled: false },
       auth: { envKeys: KEY },
       cloud: { url: cloud.url, apiKey: CLOUD_KEY, probeMinMs: 50, probeMaxMs: 100, passiveFailures: 1 },
       core: {

@@ -38,6 +38,8 @@ export async function startHarness(
   const base: GatewayConfigInput = {
     server: { host: "127.0.0.1", port: 0, dataDir },
     log: { level: "silent" },
+    // The fakes stand in for the models; the built-in runner has its own tests (test/runner).
+    models: { enabled: false },
     auth: { envKeys: `${KEY}:default,${FREE_KEY}:free` },
     local: { targets: [{ name: "tiny", url: local.url, contextTokens: 2048 }] },
     cloud: {

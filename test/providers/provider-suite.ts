@@ -5,6 +5,10 @@
  * how an implementation does it. Timing is checked through the fake's recorded state, not sleeps.
  *
  *   runProviderSuite("openai-compatible", (url, s) => createOpenAICompatibleProvider({ baseUrl: url, ...s }));
+ *
+ * A provider without an HTTP upstream (the llama-cpp provider over the model runner) passes options:
+ * the cases that need what it lacks do not apply to it and are not registered for it (never deleted),
+ * and its own test file covers their runner equivalents. Cases that watch the upstream do it through an `UpstreamObserver`.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Provider, ProviderError } from "../../host/providers/types.js";
@@ -24,6 +28,37 @@ export interface ProviderSuiteSettings {
 
 export type ProviderFactory = (upstreamUrl: string, settings: ProviderSuiteSettings) => Provider;
 
+/** The suite's view of whatever answers the provider: the fake HTTP upstream, or an in-process runner. */
+export interface UpstreamObserver {
+  /** How the latest request stands: still being answered, answered in full, or stopped early. */
+  lastOutcome(): "open" | "completed" | "closed-early" | "dropped" | undefined;
+  /** Requests the upstream saw stopped before their end (client gone, timeout). */
+  closedEarly(): number;
+  /** Resolves once `predicate` holds; a barrier, not a sleep. */
+  until(predicate: () => boolean): Promise<void>;
+  close?(): void;
+}
+
+export interface ProviderSuiteOptions {
+  /**
+   * The provider speaks HTTP to the fake upstream: it forwards the model, its key and the request id,
+   * and the fake's scripted misbehaviour (statuses, Retry-After, delays, hangs, drops, a closed port)
+   * reaches it. Default true. Without it those cases are skipped.
+   */
+  httpUpstream?: boolean;
+  /** Serves /embeddings. Default true. */
+  embeddings?: boolean;
+  /**
+   * What the upstream answers to the suite's chat: exact text and token counts (the fake's by
+   * default). null for a real model, whose reply is checked for its shape and consistent usage only.
+   */
+  reply?: { content: string; completionTokens: number; totalTokens: number } | null;
+  /** Merged into every chat body the suite sends (e.g. sampling that keeps a tiny model talking). */
+  chatExtras?: Record<string, unknown>;
+  /** Watches an in-process upstream; the fake HTTP upstream's own records when absent. */
+  observe?: () => UpstreamObserver;
+}
+
 const REPLY = "The quick brown fox jumps over the lazy dog";
 const DEFAULTS: ProviderSuiteSettings = {
   apiKey: "sk-upstream-key",
@@ -31,8 +66,7 @@ const DEFAULTS: ProviderSuiteSettings = {
   headersTimeoutMs: 5_000,
   totalTimeoutMs: 10_000,
 };
-const CHAT = { model: "client-alias", messages: [{ role: "user", content: "Say something" }] };
-const STREAM_CHAT = { ...CHAT, stream: true };
+const BASE_CHAT = { model: "client-alias", messages: [{ role: "user", content: "Say something" }] };
 
 async function readText(body: AsyncIterable<Uint8Array>): Promise<string> {
   let text = "";
@@ -60,9 +94,50 @@ function streamedContent(sse: string): string {
     .join("");
 }
 
-export function runProviderSuite(name: string, factory: ProviderFactory): void {
+function observeFake(upstream: FakeOpenAIUpstream): UpstreamObserver {
+  return {
+    lastOutcome: () => upstream.lastRequest?.outcome,
+    closedEarly: () => upstream.closedEarly,
+    until: (predicate) => upstream.until(predicate),
+  };
+}
+
+export function runProviderSuite(
+  name: string,
+  factory: ProviderFactory,
+  {
+    httpUpstream = true,
+    embeddings = true,
+    reply = { content: REPLY, completionTokens: 9, totalTokens: 11 },
+    chatExtras = {},
+    observe,
+  }: ProviderSuiteOptions = {},
+): void {
+  const CHAT = { ...BASE_CHAT, ...chatExtras };
+  const STREAM_CHAT = { ...CHAT, stream: true };
+  /** A case that needs the fake HTTP upstream's scripting or wire; not registered for other providers. */
+  const httpIt = (name: string, fn: () => Promise<void>, timeoutMs?: number) => {
+    if (httpUpstream) it(name, fn, timeoutMs);
+  };
+  const expectReply = (content: unknown, usage: { [key: string]: unknown } | undefined) => {
+    if (reply) {
+      expect(content).toBe(reply.content);
+      expect(usage).toMatchObject({
+        completion_tokens: reply.completionTokens,
+        total_tokens: reply.totalTokens,
+      });
+      return;
+    }
+    expect(typeof content).toBe("string");
+    const counts = usage as { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+    expect(counts.prompt_tokens).toBeGreaterThan(0);
+    expect(counts.completion_tokens).toBeGreaterThan(0);
+    expect(counts.total_tokens).toBe(counts.prompt_tokens + counts.completion_tokens);
+  };
+
   describe(`provider contract: ${name}`, () => {
     let upstream: FakeOpenAIUpstream;
+    let observer: UpstreamObserver;
     let providers: Provider[] = [];
     let controller: AbortController;
 
@@ -75,11 +150,13 @@ export function runProviderSuite(name: string, factory: ProviderFactory): void {
 
     beforeEach(async () => {
       upstream = await startFakeOpenAIUpstream({ reply: REPLY, apiKey: DEFAULTS.apiKey });
+      observer = observe ? observe() : observeFake(upstream);
       controller = new AbortController();
     });
     afterEach(async () => {
       await Promise.all(providers.map((provider) => provider.close()));
       providers = [];
+      observer.close?.();
       await upstream.close();
     });
 
@@ -89,25 +166,28 @@ export function runProviderSuite(name: string, factory: ProviderFactory): void {
       expect(res.headers["content-type"]).toContain("application/json");
       const json = JSON.parse(await readText(res.body));
       expect(json.object).toBe("chat.completion");
-      expect(json.choices[0].message).toMatchObject({ role: "assistant", content: REPLY });
-      expect(json.usage).toMatchObject({ completion_tokens: 9, total_tokens: 11 });
+      expect(json.choices[0].message.role).toBe("assistant");
+      expectReply(json.choices[0].message.content, json.usage);
     });
 
-    it("sends the upstream model, its own bearer key and the request id, never the client's credentials", async () => {
-      const res = await make().call("chat/completions", CHAT, {
-        ...opts("req-forwarded-1"),
-        headers: { authorization: "Bearer client-secret", "idempotency-key": "idem-1" },
-      });
-      await readText(res.body);
-      const seen = upstream.lastRequest;
-      expect(seen?.method).toBe("POST");
-      expect(seen?.path).toBe("/v1/chat/completions");
-      expect(seen?.body).toEqual({ ...CHAT, model: DEFAULTS.model });
-      expect(seen?.headers.authorization).toBe(`Bearer ${DEFAULTS.apiKey}`);
-      expect(seen?.headers["x-request-id"]).toBe("req-forwarded-1");
-      expect(seen?.headers["idempotency-key"]).toBe("idem-1");
-      expect(seen?.headers["content-type"]).toContain("application/json");
-    });
+    httpIt(
+      "sends the upstream model, its own bearer key and the request id, never the client's credentials",
+      async () => {
+        const res = await make().call("chat/completions", CHAT, {
+          ...opts("req-forwarded-1"),
+          headers: { authorization: "Bearer client-secret", "idempotency-key": "idem-1" },
+        });
+        await readText(res.body);
+        const seen = upstream.lastRequest;
+        expect(seen?.method).toBe("POST");
+        expect(seen?.path).toBe("/v1/chat/completions");
+        expect(seen?.body).toEqual({ ...CHAT, model: DEFAULTS.model });
+        expect(seen?.headers.authorization).toBe(`Bearer ${DEFAULTS.apiKey}`);
+        expect(seen?.headers["x-request-id"]).toBe("req-forwarded-1");
+        expect(seen?.headers["idempotency-key"]).toBe("idem-1");
+        expect(seen?.headers["content-type"]).toContain("application/json");
+      },
+    );
 
     it("streams SSE bytes as they come, before the upstream has finished, ending with [DONE]", async () => {
       upstream.always({ delayBetweenChunksMs: 15 });
@@ -119,7 +199,7 @@ export function runProviderSuite(name: string, factory: ProviderFactory): void {
       let chunks = 0;
       let upstreamStateAtFirstChunk: string | undefined;
       for await (const chunk of res.body) {
-        upstreamStateAtFirstChunk ??= upstream.lastRequest?.outcome;
+        upstreamStateAtFirstChunk ??= observer.lastOutcome();
         chunks++;
         text += decoder.decode(chunk, { stream: true });
       }
@@ -127,8 +207,9 @@ export function runProviderSuite(name: string, factory: ProviderFactory): void {
       expect(chunks).toBeGreaterThan(1);
       expect(text.startsWith("data: {")).toBe(true);
       expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
-      expect(streamedContent(text)).toBe(REPLY);
-      await upstream.until(() => upstream.lastRequest?.outcome === "completed");
+      if (reply) expect(streamedContent(text)).toBe(reply.content);
+      else expect(streamedContent(text).length).toBeGreaterThan(0);
+      await observer.until(() => observer.lastOutcome() === "completed");
     });
 
     it("passes stream_options through, so the upstream appends its usage chunk", async () => {
@@ -138,10 +219,11 @@ export function runProviderSuite(name: string, factory: ProviderFactory): void {
       expect(events.at(-1)).toBe("data: [DONE]");
       const usageChunk = JSON.parse((events.at(-2) ?? "").slice("data: ".length));
       expect(usageChunk.choices).toEqual([]);
-      expect(usageChunk.usage).toMatchObject({ completion_tokens: 9 });
+      if (reply) expect(usageChunk.usage).toMatchObject({ completion_tokens: reply.completionTokens });
+      else expect(usageChunk.usage.completion_tokens).toBeGreaterThan(0);
     });
 
-    it("rejects a 500 as http with the status and the upstream's error body", async () => {
+    httpIt("rejects a 500 as http with the status and the upstream's error body", async () => {
       upstream.next({ status: 500 });
       const err = await failureOf(make().call("chat/completions", CHAT, opts()));
       expect(err.kind).toBe("http");
@@ -149,7 +231,7 @@ export function runProviderSuite(name: string, factory: ProviderFactory): void {
       expect(JSON.parse(err.details.body ?? "")).toMatchObject({ error: { type: "server_error" } });
     });
 
-    it("rejects a 429 with Retry-After: 2 as http 429 with retryAfterMs 2000", async () => {
+    httpIt("rejects a 429 with Retry-After: 2 as http 429 with retryAfterMs 2000", async () => {
       upstream.next({ status: 429, retryAfterS: 2 });
       const err = await failureOf(make().call("chat/completions", STREAM_CHAT, opts()));
       expect(err.kind).toBe("http");
@@ -158,14 +240,17 @@ export function runProviderSuite(name: string, factory: ProviderFactory): void {
       expect(err.details.body).toContain("rate_limit_exceeded");
     });
 
-    it("times out when the first byte takes longer than headersTimeoutMs, and lets go of the upstream", async () => {
-      upstream.next({ firstByteDelayMs: 30_000 });
-      const err = await failureOf(make({ headersTimeoutMs: 150 }).call("chat/completions", CHAT, opts()));
-      expect(err.kind).toBe("timeout");
-      await upstream.until(() => upstream.closedEarly === 1);
-    });
+    httpIt(
+      "times out when the first byte takes longer than headersTimeoutMs, and lets go of the upstream",
+      async () => {
+        upstream.next({ firstByteDelayMs: 30_000 });
+        const err = await failureOf(make({ headersTimeoutMs: 150 }).call("chat/completions", CHAT, opts()));
+        expect(err.kind).toBe("timeout");
+        await upstream.until(() => upstream.closedEarly === 1);
+      },
+    );
 
-    it("times out before the headers when the total timeout passes first", async () => {
+    httpIt("times out before the headers when the total timeout passes first", async () => {
       upstream.next({ hang: true });
       const provider = make({ totalTimeoutMs: 150 });
       const err = await failureOf(provider.call("chat/completions", CHAT, opts()));
@@ -173,7 +258,7 @@ export function runProviderSuite(name: string, factory: ProviderFactory): void {
       await upstream.until(() => upstream.closedEarly === 1);
     });
 
-    it("times out mid-stream when the total timeout passes, and closes the upstream stream", async () => {
+    httpIt("times out mid-stream when the total timeout passes, and closes the upstream stream", async () => {
       upstream.next({ hangAfterChunks: 2 });
       const res = await make({ totalTimeoutMs: 200 }).call("chat/completions", STREAM_CHAT, opts());
       const err = await failureOf(readText(res.body));
@@ -181,7 +266,7 @@ export function runProviderSuite(name: string, factory: ProviderFactory): void {
       await upstream.until(() => upstream.closedEarly === 1);
     });
 
-    it("throws protocol from the body when the upstream drops the connection mid-stream", async () => {
+    httpIt("throws protocol from the body when the upstream drops the connection mid-stream", async () => {
       upstream.next({ dropAfterChunks: 2 });
       const res = await make().call("chat/completions", STREAM_CHAT, opts());
       expect(res.status).toBe(200);
@@ -189,7 +274,7 @@ export function runProviderSuite(name: string, factory: ProviderFactory): void {
       expect(err.kind).toBe("protocol");
     });
 
-    it("throws protocol from the body when a JSON answer is cut short", async () => {
+    httpIt("throws protocol from the body when a JSON answer is cut short", async () => {
       upstream.next({ dropAfterChunks: 0 });
       const res = await make().call("chat/completions", CHAT, opts());
       const err = await failureOf(readText(res.body));
@@ -205,11 +290,11 @@ export function runProviderSuite(name: string, factory: ProviderFactory): void {
       controller.abort();
       const err = await failureOf(iterator.next());
       expect(err.kind).toBe("aborted");
-      await upstream.until(() => upstream.closedEarly === 1);
-      expect(upstream.lastRequest?.outcome).toBe("closed-early");
+      await observer.until(() => observer.closedEarly() === 1);
+      expect(observer.lastOutcome()).toBe("closed-early");
     });
 
-    it("stops the upstream when the caller aborts before the headers, and reports aborted", async () => {
+    httpIt("stops the upstream when the caller aborts before the headers, and reports aborted", async () => {
       upstream.next({ hang: true });
       const pending = make().call("chat/completions", CHAT, opts());
       await upstream.until(() => upstream.requests.length === 1);
@@ -229,16 +314,16 @@ export function runProviderSuite(name: string, factory: ProviderFactory): void {
       upstream.next({ hangAfterChunks: 1 });
       const res = await make().call("chat/completions", STREAM_CHAT, opts());
       for await (const _chunk of res.body) break;
-      await upstream.until(() => upstream.closedEarly === 1);
+      await observer.until(() => observer.closedEarly() === 1);
     });
 
-    it("rejects with connect when nothing listens at the upstream's address", async () => {
+    httpIt("rejects with connect when nothing listens at the upstream's address", async () => {
       const provider = make({}, await closedPortUrl());
       const err = await failureOf(provider.call("chat/completions", CHAT, opts()));
       expect(err.kind).toBe("connect");
     });
 
-    it("probe resolves on any HTTP answer, even an error status", async () => {
+    httpIt("probe resolves on any HTTP answer, even an error status", async () => {
       const provider = make();
       await expect(provider.probe(controller.signal)).resolves.toBeUndefined();
       expect(upstream.lastRequest).toMatchObject({ method: "GET", path: "/v1/models" });
@@ -248,13 +333,13 @@ export function runProviderSuite(name: string, factory: ProviderFactory): void {
       await expect(provider.probe(controller.signal)).resolves.toBeUndefined();
     });
 
-    it("probe rejects with connect when nothing listens at the upstream's address", async () => {
+    httpIt("probe rejects with connect when nothing listens at the upstream's address", async () => {
       const provider = make({}, await closedPortUrl());
       const err = await failureOf(provider.probe(controller.signal));
       expect(err.kind).toBe("connect");
     });
 
-    it("passes embeddings through with the upstream model", async () => {
+    (embeddings ? it : () => undefined)("passes embeddings through with the upstream model", async () => {
       const body = { model: "client-alias", input: ["hello world", "good bye"] };
       const res = await make().call("embeddings", body, opts());
       expect(res.status).toBe(200);

@@ -1,0 +1,2 @@
+export { createLlamaCppProvider, type LlamaCppProviderOptions } from "./provider.js";
+export { type ChatCall, type SamplingDefaults, toChatCall } from "./request.js";
