@@ -79,6 +79,7 @@ export async function httpEnqueue(options: {
     env: {
       GATEWAY_LOG_LEVEL: "warn",
       GATEWAY_API_KEYS: API_KEY,
+      GATEWAY_MODELS__ENABLED: "false",
       GATEWAY_CLOUD_URL: await closedPortUrl(),
       GATEWAY_CLOUD_API_KEY: "bench",
       GATEWAY_DATA_DIR: options.dataDir,
