@@ -1,5 +1,4 @@
 import { Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { type RequestIdVariables, requestId } from "hono/request-id";
 import { routePath } from "hono/route";
@@ -64,15 +63,7 @@ export function createApp({
   );
   if (config.cors.origins.length > 0)
     app.use(cors({ origin: config.cors.origins, exposeHeaders: EXPOSED_HEADERS }));
-  app.use(
-    bodyLimit({
-      maxSize: config.server.bodyLimitBytes,
-      onError: (c) => {
-        const { body, status } = errorResponse("payload_too_large");
-        return c.json(body, status);
-      },
-    }),
-  );
+  app.use(contentLengthLimit(config.server.bodyLimitBytes));
 
   // Liveness only: the process answers. Restarting a gateway because a dependency is down would
   // not bring the dependency back, so nothing else is checked here.
@@ -169,6 +160,22 @@ function observe(metrics: Metrics, logger: Logger): MiddlewareHandler<AppEnv> {
       },
       "request",
     );
+  };
+}
+
+/**
+ * Refuses a declared body over the limit before reading it. A chunked body has no length up front:
+ * the handler that reads it stops at the limit (host/http/node-request.ts). Hono's own body-limit
+ * reads the web Request's stream, which costs a third of the gateway's CPU per request on Node.
+ */
+function contentLengthLimit(limitBytes: number): MiddlewareHandler<AppEnv> {
+  return async function bodyLimit(c, next) {
+    const declared = Number(c.req.header("content-length") ?? 0);
+    if (declared > limitBytes) {
+      const { body, status } = errorResponse("payload_too_large");
+      return c.json(body, status);
+    }
+    await next();
   };
 }
 

@@ -150,6 +150,7 @@ export async function startGateway(
       targets,
       routing,
       health: config.core.health,
+      bodyLimitBytes: config.server.bodyLimitBytes,
       monitor,
       keyring,
       anonymous,

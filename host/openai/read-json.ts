@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { sendError } from "../errors.js";
+import { readBody } from "../http/node-request.js";
 import { firstIssue } from "./schemas.js";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -25,14 +26,17 @@ function depthExceeds(value: unknown, limit: number): boolean {
 export async function readJsonBody<S extends z.ZodType>(
   c: Context,
   schema: S,
+  limitBytes: number,
 ): Promise<{ ok: true; value: z.infer<S> } | { ok: false; response: Response }> {
   const type = c.req.header("content-type") ?? "";
   if (!JSON_TYPE.test(type)) {
     return { ok: false, response: sendError(c, "unsupported_media_type") };
   }
+  const body = await readBody(c, limitBytes);
+  if (body === "too_large") return { ok: false, response: sendError(c, "payload_too_large") };
   let raw: unknown;
   try {
-    raw = JSON.parse(utf8.decode(await c.req.arrayBuffer()));
+    raw = JSON.parse(utf8.decode(body));
   } catch {
     return { ok: false, response: sendError(c, "invalid_json") };
   }

@@ -31,7 +31,7 @@ export function openaiRoutes(deps: OpenAIDeps): Hono<OpenAIEnv> {
   const app = new Hono<OpenAIEnv>();
 
   app.post("/chat/completions", async (c) => {
-    const read = await readJsonBody(c, chatRequestSchema);
+    const read = await readJsonBody(c, chatRequestSchema, deps.bodyLimitBytes);
     if (!read.ok) return read.response;
     const body = read.value;
     const f = extractFeatures(body);
@@ -49,7 +49,7 @@ export function openaiRoutes(deps: OpenAIDeps): Hono<OpenAIEnv> {
   });
 
   app.post("/embeddings", async (c) => {
-    const read = await readJsonBody(c, embeddingsRequestSchema);
+    const read = await readJsonBody(c, embeddingsRequestSchema, deps.bodyLimitBytes);
     if (!read.ok) return read.response;
     const body = read.value;
     const text = embeddingText(body.input);

@@ -4,6 +4,7 @@ import type { GatewayConfig } from "../config/index.js";
 import type { CloudMonitor } from "../connectivity/cloud-monitor.js";
 import { type Core, type CoreConfig, codeName, Decision, Reason, RouteFlag } from "../core/index.js";
 import { type ErrorCode, sendError } from "../errors.js";
+import { abortOnClientGone } from "../http/node-request.js";
 import type { Logger } from "../logger.js";
 import type { GatewayMetrics } from "../metrics/index.js";
 import type { Endpoint } from "../providers/types.js";
@@ -24,6 +25,8 @@ export interface OpenAIDeps {
   routing: GatewayConfig["routing"];
   health: CoreConfig["health"];
   monitor?: CloudMonitor;
+  /** Largest request body read. */
+  bodyLimitBytes: number;
   /** The durable queue; absent, nothing is ever queued. */
   offline?: OfflineDeps;
 }
@@ -162,26 +165,16 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
   if (candidates.length > 0 && selection.target) candidates = [selection.target];
   metrics.routeDecisions.inc({ target: candidates[0]?.id ?? "none", reason: reasonName });
 
-  const controller = new AbortController();
-  const clientSignal = c.req.raw.signal;
-  const onClientAbort = () => controller.abort(clientSignal.reason);
-  clientSignal.addEventListener("abort", onClientAbort, { once: true });
-  const done = () => clientSignal.removeEventListener("abort", onClientAbort);
+  const controller = abortOnClientGone(c);
 
-  let result: Execution;
-  try {
-    result = await execute(deps, {
-      endpoint: req.endpoint,
-      body: req.body,
-      candidates,
-      stream: req.stream,
-      signal: controller.signal,
-      requestId: c.get("requestId"),
-    });
-  } catch (error) {
-    done();
-    throw error;
-  }
+  const result: Execution = await execute(deps, {
+    endpoint: req.endpoint,
+    body: req.body,
+    candidates,
+    stream: req.stream,
+    signal: controller.signal,
+    requestId: c.get("requestId"),
+  });
   const settle = (usage: Usage | undefined, target: string) => {
     if (!usage) return;
     metrics.tokens.inc({ target, direction: "in" }, usage.promptTokens);
@@ -192,7 +185,6 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
 
   switch (result.kind) {
     case "json": {
-      done();
       c.header("x-edge-target", result.target.id);
       settle(usageFromJson(result.bytes), result.target.id);
       const contentType = result.headers["content-type"] ?? "application/json";
@@ -208,12 +200,8 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
     }
     case "stream":
       c.header("x-edge-target", result.target.id);
-      return streamResponse(c, result, controller, (usage) => {
-        done();
-        settle(usage, result.target.id);
-      });
+      return streamResponse(c, result, controller, (usage) => settle(usage, result.target.id));
     case "refused":
-      done();
       c.header("x-edge-target", result.target.id);
       remember(c, offline, client.id, {
         status: result.status,
@@ -223,7 +211,6 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
       });
       return c.body(result.body, result.status as 400, { "content-type": "application/json" });
     case "failed": {
-      done();
       const e = result.error;
       c.header("x-edge-targets-tried", result.tried.join(","));
       if (e?.kind === "timeout") return sendError(c, "upstream_timeout");

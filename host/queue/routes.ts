@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { Hono } from "hono";
 import type { KeyRecord } from "../auth/index.js";
 import { sendError } from "../errors.js";
+import { abortOnClientGone } from "../http/node-request.js";
 import type { QueueStore } from "./store.js";
 import type { QueueItem } from "./types.js";
 import { itemView } from "./view.js";
@@ -38,7 +39,7 @@ export function queueRoutes({
     const seenAttempts = item.attempts;
     if (waitS > 0 && !["done", "failed", "dead", "cancelled"].includes(seenStatus)) {
       const deadline = AbortSignal.timeout(Math.min(waitS, maxWaitSeconds) * 1000);
-      const gone = c.req.raw.signal;
+      const gone = abortOnClientGone(c).signal;
       const signal = AbortSignal.any([deadline, gone]);
       try {
         while (!signal.aborted) {

@@ -92,7 +92,12 @@ describe("createApp", () => {
 
   it("answers a body over the limit with 413 in OpenAI's error shape", async () => {
     const { app } = build();
-    const res = await app.request("/health", { method: "POST", body: "x".repeat(17) });
+    // Refused on the declared length, before anything is read.
+    const res = await app.request("/health", {
+      method: "POST",
+      body: "x".repeat(17),
+      headers: { "content-length": "17" },
+    });
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ error: { code: "payload_too_large" } });
   });
