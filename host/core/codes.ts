@@ -58,11 +58,19 @@ export const ConfigError = { Range: -1, NotReady: -2, Memory: -3 } as const;
 export const TaskClass = { Chat: 0, Code: 1, Math: 2, Reasoning: 3, Creative: 4 } as const;
 export type TaskClass = (typeof TaskClass)[keyof typeof TaskClass];
 
-/** Lower-case snake names for metrics labels and logs, indexed by code. */
+const names = new WeakMap<object, Map<number, string>>();
+
+/** Lower-case snake names for metrics labels and logs, by code (computed once per table). */
 export function codeName<T extends Record<string, number>>(table: T, code: number): string {
-  for (const [name, value] of Object.entries(table)) {
-    if (value === code)
-      return name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? "" : "_") + c.toLowerCase());
+  let byCode = names.get(table);
+  if (!byCode) {
+    byCode = new Map(
+      Object.entries(table).map(([name, value]) => [
+        value,
+        name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? "" : "_") + c.toLowerCase()),
+      ]),
+    );
+    names.set(table, byCode);
   }
-  return String(code);
+  return byCode.get(code) ?? String(code);
 }
