@@ -20,28 +20,30 @@ export function usageFromJson(bytes: Uint8Array): Usage | undefined {
   }
 }
 
-const decoder = new TextDecoder();
+const USAGE = Buffer.from('"usage"');
 
 /**
  * Watches SSE bytes pass by, without holding them, for the usage chunk that OpenAI-style servers
- * send last when `stream_options.include_usage` is set. Only `data:` lines that mention "usage"
- * are parsed; content chunks are counted as a fallback estimate of completion tokens.
+ * send last when `stream_options.include_usage` is set. Only the tail of the stream that mentions
+ * "usage" is decoded and parsed: content chunks pass through untouched, however fast they come.
  */
 export class SseUsageScanner {
   usage: Usage | undefined;
-  contentChunks = 0;
-  private partial = "";
+  /** The bytes after the last newline: a line still arriving. Events end in newlines, so usually empty. */
+  private partial: Buffer | undefined;
 
   push(chunk: Uint8Array): void {
-    const text = this.partial + decoder.decode(chunk, { stream: true });
-    const lines = text.split("\n");
-    this.partial = lines.pop() ?? "";
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const text = this.partial ? Buffer.concat([this.partial, bytes]) : bytes;
+    const lastNewline = text.lastIndexOf(10);
+    const rest = text.subarray(lastNewline + 1);
     // A pathological upstream could send one endless line; the scanner does not need it whole.
-    if (this.partial.length > 1 << 20) this.partial = "";
-    for (const line of lines) {
-      if (!line.startsWith("data:")) continue;
-      if (line.includes('"content"')) this.contentChunks++;
-      if (!line.includes('"usage"')) continue;
+    this.partial = rest.length > 0 && rest.length < 1 << 20 ? Buffer.from(rest) : undefined;
+    if (lastNewline === -1) return;
+    const complete = text.subarray(0, lastNewline);
+    if (complete.indexOf(USAGE) === -1) return;
+    for (const line of complete.toString("utf8").split("\n")) {
+      if (!line.startsWith("data:") || !line.includes('"usage"')) continue;
       try {
         const found = fromObject((JSON.parse(line.slice(5)) as { usage?: unknown }).usage);
         if (found) this.usage = found;
