@@ -232,6 +232,7 @@ function runnerSummary(supervisor: RunnerSupervisor) {
   const state = supervisor.state();
   return {
     status: state.status,
+    ...(state.pid === undefined ? {} : { pid: state.pid }),
     restarts: state.restarts,
     ...(state.failure === undefined ? {} : { failure: state.failure }),
     models: state.models.map((m) => ({ id: m.id, state: m.state })),
