@@ -1,11 +1,6 @@
-// The gateway as a real child process for crash tests: started through the CLI on a fixed port and
-// data directory so a restart finds its predecessor's queue, killed with SIGKILL, and its queue file
-// read between lives exactly as the crash left it.
-
-import { once } from "node:events";
-import { createServer } from "node:net";
 import Database from "better-sqlite3";
 import { type CliProcess, spawnCli } from "../e2e/cli-process.js";
+import { freePort } from "../support/free-port.js";
 
 export interface QueueRow {
   id: string;
@@ -13,18 +8,6 @@ export interface QueueRow {
   attempts: number;
   /** The user message the row carries: which request it is. */
   content: string;
-}
-
-/** A port free right now on 127.0.0.1, to bind later (a restarted gateway, a returning cloud). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  return address.port;
 }
 
 /** Starts `edge-gateway serve` and resolves once it logs that it listens. */
@@ -87,3 +70,5 @@ export async function within<T>(ms: number, what: string, promise: Promise<T>): 
     clearTimeout(timer);
   }
 }
+
+export { freePort };

@@ -5,12 +5,12 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
+import { freePort } from "../../support/free-port.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -119,17 +119,6 @@ export function ensureBuilt(): "fresh" | "rebuilt" {
   const build = spawnSync("npm", ["run", "--silent", "build:ts"], { cwd: REPO_ROOT, encoding: "utf8" });
   if (build.status !== 0) throw new Error(`npm run build:ts failed:\n${build.stdout}${build.stderr}`);
   return "rebuilt";
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address === "string") throw new Error("no port from the kernel");
-  return address.port;
 }
 
 export interface GatewayOptions {
