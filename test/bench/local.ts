@@ -8,7 +8,7 @@
 // the runner child while a generation runs. Prints a table and one JSON line (prefix BENCH_JSON),
 // writes docs/bench/local.json, and exits 0 whether or not a target is met.
 //
-// Flags: --runs N (default 15), --tokens N (default 512), --threads N (default 1), --model PATH,
+// Flags: --runs N (default 15), --tokens N (default 384: the tiny model's 512-token context must also hold the prompt), --threads N (default 1), --model PATH,
 // --restarts N (default 3), --mode dist|tsx (default dist, rebuilt when stale), --gateway-env K=V
 // (repeatable, passed to the HTTP gateway, e.g. its local thread count).
 
@@ -27,7 +27,7 @@ import type { WorkerCommand, WorkerReply } from "./local/runner-worker.js";
 const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "15" },
-    tokens: { type: "string", default: "512" },
+    tokens: { type: "string", default: "384" },
     threads: { type: "string", default: "1" },
     model: { type: "string", default: join(REPO_ROOT, "models/tiny/tiny-demo.gguf") },
     restarts: { type: "string", default: "3" },
