@@ -235,7 +235,11 @@ function runnerSummary(supervisor: RunnerSupervisor) {
     ...(state.pid === undefined ? {} : { pid: state.pid }),
     restarts: state.restarts,
     ...(state.failure === undefined ? {} : { failure: state.failure }),
-    models: state.models.map((m) => ({ id: m.id, state: m.state })),
+    models: state.models.map((m) => ({
+      id: m.id,
+      state: m.state,
+      ...(m.error === undefined ? {} : { error: m.error }),
+    })),
   };
 }
 

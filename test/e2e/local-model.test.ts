@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gatewayConfigSchema } from "../../host/config/index.js";
 import { createLogger } from "../../host/logger.js";
 import { type RunningGateway, startGateway } from "../../host/main.js";
+import { ensureTinyModel } from "../../host/models/tiny-model.js";
 
 // The built-in runner on the tiny demo model, through the whole gateway over HTTP: what a user of a
 // fresh install gets from `npm start` with no configuration.
@@ -122,5 +123,82 @@ describe("the tiny model through the gateway, with no configuration", () => {
     const after = await chat();
     expect(after.status).toBe(200);
     expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
+  });
+});
+
+describe("a corrupt model file next to a good one", () => {
+  let gw: RunningGateway;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "gw-models-"));
+    const models = join(dir, "models");
+    mkdirSync(join(models, "tiny"), { recursive: true });
+    const tiny = join(models, "tiny", "tiny-demo.gguf");
+    await ensureTinyModel(tiny);
+    writeFileSync(
+      join(models, "tiny-demo.yaml"),
+      "id: tiny-demo\nfile: tiny/tiny-demo.gguf\ncontextSize: 512\nthreads: 1\nmemoryMb: 33\n",
+    );
+    // The same model cut off halfway: what a failed copy or a full disk leaves behind.
+    writeFileSync(join(models, "broken.gguf"), readFileSync(tiny).subarray(0, 200_000));
+    writeFileSync(
+      join(models, "broken.yaml"),
+      "id: broken\nfile: broken.gguf\ncontextSize: 512\nthreads: 1\nmemoryMb: 33\n",
+    );
+    const config = gatewayConfigSchema.parse({
+      server: { port: 0, dataDir: join(dir, "data") },
+      log: { level: "silent" },
+      models: { dir: models },
+    });
+    gw = await startGateway(config, { logger: createLogger({ level: "silent" }), handleSignals: false });
+  }, 30_000);
+
+  afterAll(async () => {
+    await gw?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is refused in the gateway with a clear reason while the good model serves", async () => {
+    let models: { id: string; state: string; error?: string }[] = [];
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      models = (
+        (await (await fetch(`${gw.url}/ready`)).json()) as Ready & { runner: { models: typeof models } }
+      ).runner.models;
+      if (
+        models.some((m) => m.id === "tiny-demo" && m.state === "loaded") &&
+        models.some((m) => m.id === "broken" && m.error)
+      )
+        break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const broken = models.find((m) => m.id === "broken");
+    expect(broken?.state).toBe("refused");
+    expect(broken?.error).toMatch(/broken\.gguf/);
+    expect(broken?.error).toMatch(/truncat|beyond|end of the file/i);
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "local/tiny-demo",
+        messages: [{ role: "user", content: "hi" }],
+        max_tokens: 8,
+      }),
+    });
+    expect(res.status).toBe(200);
+    const refused = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "local/broken",
+        messages: [{ role: "user", content: "hi" }],
+        max_tokens: 8,
+      }),
+    });
+    expect(refused.status).toBeGreaterThanOrEqual(500);
+    expect(refused.status).toBeLessThan(600);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBeTruthy();
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
   });
 });
