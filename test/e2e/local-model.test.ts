@@ -27,8 +27,8 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
   }
 }
 
-const chat = (extra: Record<string, unknown> = {}) =>
-  fetch(`${gateway.url}/v1/chat/completions`, {
+const chatOn = (gw: RunningGateway, extra: Record<string, unknown> = {}) =>
+  fetch(`${gw.url}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
@@ -38,6 +38,7 @@ const chat = (extra: Record<string, unknown> = {}) =>
       ...extra,
     }),
   });
+const chat = (extra: Record<string, unknown> = {}) => chatOn(gateway, extra);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "gw-local-"));
@@ -177,25 +178,9 @@ describe("a corrupt model file next to a good one", () => {
     expect(broken?.state).toBe("refused");
     expect(broken?.error).toMatch(/broken\.gguf/);
     expect(broken?.error).toMatch(/truncat|beyond|end of the file/i);
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "local/tiny-demo",
-        messages: [{ role: "user", content: "hi" }],
-        max_tokens: 8,
-      }),
-    });
+    const res = await chatOn(gw, { model: "local/tiny-demo", max_tokens: 8 });
     expect(res.status).toBe(200);
-    const refused = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "local/broken",
-        messages: [{ role: "user", content: "hi" }],
-        max_tokens: 8,
-      }),
-    });
+    const refused = await chatOn(gw, { model: "local/broken", max_tokens: 8 });
     expect(refused.status).toBeGreaterThanOrEqual(500);
     expect(refused.status).toBeLessThan(600);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBeTruthy();

@@ -16,7 +16,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLlamaCppProvider } from "../../host/providers/llama-cpp/index.js";
 import { ProviderError } from "../../host/providers/types.js";
 import type { RunnerSupervisor } from "../../host/runner/supervisor.js";
-import { LONG_ANSWER, observeRunner, silentLogger, startRunner, tinySpec } from "../runner/helpers.js";
+import {
+  failureOf,
+  LONG_ANSWER,
+  observeRunner,
+  silentLogger,
+  startRunner,
+  tinySpec,
+} from "../runner/helpers.js";
 import { runProviderSuite } from "./provider-suite.js";
 
 let supervisor: RunnerSupervisor;
@@ -50,15 +57,6 @@ runProviderSuite(
 
 const CHAT = { model: "tiny", messages: [{ role: "user", content: "Say something" }], max_tokens: 32 };
 const opts = (signal = new AbortController().signal) => ({ signal, requestId: "req-llama" });
-
-async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(outcome).toBeInstanceOf(ProviderError);
-  return outcome as ProviderError;
-}
 
 describe("llama-cpp provider: runner equivalents of the HTTP-only cases", () => {
   const make = (overrides: { firstTokenTimeoutMs?: number; totalTimeoutMs?: number } = {}) =>

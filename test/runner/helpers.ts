@@ -6,6 +6,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
+import { expect } from "vitest";
+import { ProviderError } from "../../host/providers/types.js";
 import type { Generation, GenerationDone } from "../../host/runner/generation.js";
 import type { RunnerModelSpec, RunnerSupervisorOptions } from "../../host/runner/options.js";
 import { RunnerSupervisor } from "../../host/runner/supervisor.js";
@@ -112,4 +114,14 @@ export function patchGgufU32(source: string, target: string, key: string, value:
   const patched = Buffer.from(bytes);
   patched.writeUInt32LE(value, typeAt + 4);
   writeFileSync(target, patched);
+}
+
+/** The ProviderError a call fails with; the test fails if it succeeds or throws something else. */
+export async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
+  const outcome = await promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(outcome).toBeInstanceOf(ProviderError);
+  return outcome as ProviderError;
 }

@@ -12,6 +12,7 @@ import { ProviderError } from "../../host/providers/types.js";
 import type { RunnerSupervisor } from "../../host/runner/supervisor.js";
 import {
   drain,
+  failureOf,
   LONG_ANSWER,
   patchGgufU32,
   silentLogger,
@@ -40,15 +41,6 @@ afterEach(async () => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(outcome).toBeInstanceOf(ProviderError);
-  return outcome as ProviderError;
-}
 
 describe("runner recovery", () => {
   it("fails a request whose runner is SIGKILLed mid-stream with protocol, restarts within 2 s, then serves", async () => {
