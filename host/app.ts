@@ -7,6 +7,8 @@ import type { GatewayConfig } from "./config/index.js";
 import type { Core } from "./core/index.js";
 import { errorResponse } from "./errors.js";
 import type { Logger } from "./logger.js";
+import type { McpGateway } from "./mcp/index.js";
+import { mcpHandler, mcpOriginGuard } from "./mcp/index.js";
 import type { Metrics } from "./metrics/index.js";
 import { type OpenAIDeps, openaiRoutes } from "./openai/index.js";
 import { queueRoutes } from "./queue/index.js";
@@ -22,6 +24,10 @@ export interface AppDeps {
   checkDataDir: () => Promise<boolean> | boolean;
   /** The OpenAI-compatible API; absent, only health, readiness and metrics are served. */
   api?: ApiDeps;
+  /** The MCP endpoint's gateway; absent, `/mcp` is not served. */
+  mcp?: McpGateway;
+  /** True when the server binds a loopback address (decides the default Host allow-list of /mcp). */
+  loopbackBind?: boolean;
   /** Extra facts for the /ready body (cloud reachability, targets); never affects the status. */
   readyDetails?: () => Record<string, unknown>;
 }
@@ -47,6 +53,8 @@ export function createApp({
   getCore,
   checkDataDir,
   api,
+  mcp,
+  loopbackBind = true,
   readyDetails,
 }: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -79,6 +87,22 @@ export function createApp({
     const text = await metrics.registry.metrics();
     return c.body(text, 200, { "Content-Type": metrics.registry.contentType });
   });
+
+  if (api && mcp) {
+    const anonymous = api.keyring.size === 0 ? api.anonymous : undefined;
+    app.use("/mcp", mcpOriginGuard(config.mcp, loopbackBind));
+    app.use("/mcp", authMiddleware({ keyring: api.keyring, scope: "mcp", anonymous }) as MiddlewareHandler);
+    app.use(
+      "/mcp",
+      rateLimit({
+        core: api.core,
+        clock: api.clock,
+        metrics: api.metrics,
+        tiers: config.core.limiter.tiers,
+      }) as MiddlewareHandler,
+    );
+    app.all("/mcp", mcpHandler(mcp, config.server.bodyLimitBytes) as never);
+  }
 
   if (api) {
     const anonymous = api.keyring.size === 0 ? api.anonymous : undefined;

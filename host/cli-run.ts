@@ -7,6 +7,7 @@ import { runQueue } from "./cli-queue.js";
 import { ConfigError, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, loadConfig } from "./config/index.js";
 import { createLogger } from "./logger.js";
 import { startGateway } from "./main.js";
+import { readVersion } from "./version.js";
 
 export const PROGRAM = "edge-gateway";
 
@@ -102,18 +103,4 @@ async function serve(
     for (const line of message.split("\n")) stderr(`${PROGRAM}: ${line}\n`);
     return error instanceof ConfigError ? 2 : 1;
   }
-}
-
-/** From the package.json above this file: host/ under tsx, dist/host/ when built. */
-function readVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 4; depth++) {
-    const candidate = join(dir, "package.json");
-    if (existsSync(candidate)) {
-      const pkg = JSON.parse(readFileSync(candidate, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === PROGRAM && pkg.version !== undefined) return pkg.version;
-    }
-    dir = dirname(dir);
-  }
-  return "unknown";
 }

@@ -14,10 +14,13 @@ import { probeDataDir } from "./data-dir.js";
 import { errorResponse } from "./errors.js";
 import { prepareLocalModels, runLocalModels } from "./local-models.js";
 import type { Logger } from "./logger.js";
+import { McpGateway } from "./mcp/index.js";
 import { createMetrics } from "./metrics/index.js";
+import { internalChat } from "./openai/internal-chat.js";
 import { createQueueMetrics, QueueStore, SyncWorker } from "./queue/index.js";
 import { buildTargets, type ProviderFactory } from "./routing/targets.js";
 import type { RunnerSupervisor } from "./runner/index.js";
+import { readVersion } from "./version.js";
 
 export interface StartOptions {
   logger: Logger;
@@ -136,31 +139,52 @@ export async function startGateway(
   await checkDataDir();
   // Without keys the gateway serves loopback only: its one user is the device's operator.
   const anonymous = createAnonymousRecord(tiers[0], SCOPES);
+  const apiDeps = {
+    core,
+    clock: systemClock,
+    metrics: metrics.gateway,
+    logger,
+    targets,
+    routing,
+    health: config.core.health,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    monitor,
+    keyring,
+    anonymous,
+    offline: store && { store, config: config.queue },
+  };
+  const mcp = config.mcp.enabled
+    ? new McpGateway({
+        config: config.mcp,
+        logger,
+        registry: metrics.registry,
+        version: readVersion(),
+        store,
+        catalogPath: store ? join(dataDir, "queue.db") : undefined,
+        core,
+        worker: {
+          concurrency: config.queue.concurrency,
+          leaseMs: config.queue.leaseMs,
+          pollMs: config.queue.pollMs,
+        },
+        chat: internalChat(apiDeps, anonymous),
+      })
+    : undefined;
   const app = createApp({
     config,
     logger,
     metrics,
     getCore: () => core,
     checkDataDir: async () => (await checkDataDir()) && store !== undefined,
-    api: {
-      core,
-      clock: systemClock,
-      metrics: metrics.gateway,
-      logger,
-      targets,
-      routing,
-      health: config.core.health,
-      bodyLimitBytes: config.server.bodyLimitBytes,
-      monitor,
-      keyring,
-      anonymous,
-      offline: store && { store, config: config.queue },
-    },
+    api: apiDeps,
+    mcp,
+    loopbackBind: isLoopbackHost(config.server.host),
     readyDetails: () => ({
       runner: local ? runnerSummary(local.supervisor) : null,
       cloud: monitor ? { target: cloud?.id, reachable: monitor.reachable } : null,
       targets: circuits().map(({ target, state }) => ({ target, circuit: codeName(Circuit, state) })),
       queue: store ? store.stats().byStatus : null,
+      mcp: mcp ? { upstreams: mcp.states() } : null,
     }),
   });
 
@@ -189,6 +213,7 @@ export async function startGateway(
   monitor?.start();
   const stopLocal = local && runLocalModels(local, targets, loaded, metrics.registry, logger);
   worker?.start();
+  mcp?.start();
 
   let closing: Promise<void> | undefined;
   let markClosed: () => void = () => undefined;
@@ -202,6 +227,7 @@ export async function startGateway(
       monitor?.stop();
       await stopLocal?.();
       await worker?.stop();
+      await mcp?.stop();
       await closeServer(server, shutdownGraceMs);
       await Promise.allSettled(targets.map((t) => t.provider.close()));
       store?.close();

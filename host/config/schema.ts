@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { apiKeyConfigSchema } from "../auth/config.js";
 import { coreConfigSchema } from "../core/config.js";
+import { mcpConfigSchema } from "../mcp/config.js";
 import { queueConfigSchema } from "../queue/config.js";
 import { modelsConfigSchema } from "./models.js";
 import { cloudSchema, localTargetSchema } from "./targets.js";
@@ -86,6 +87,7 @@ export const gatewayConfigSchema = z
     routing: routingConfigSchema.prefault({}),
     queue: queueConfigSchema.prefault({}),
     auth: authConfigSchema.prefault({}),
+    mcp: mcpConfigSchema.prefault({}),
     /** Origins allowed by CORS; empty (the default) sends no CORS headers at all. */
     cors: z
       .object({ origins: z.array(z.string().min(1)).default([]) })

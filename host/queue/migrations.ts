@@ -59,6 +59,17 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE INDEX queue_items_due ON queue_items (status, priority DESC, next_attempt_at_ms, created_at_ms);
     `,
   },
+  {
+    // The last tool, resource and prompt lists each MCP upstream gave, served while it is away.
+    version: 3,
+    sql: `
+      CREATE TABLE mcp_catalog (
+        upstream TEXT PRIMARY KEY,
+        catalog TEXT NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

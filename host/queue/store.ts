@@ -54,6 +54,22 @@ function wholeMs(ms: number): number {
   return Math.ceil(ms);
 }
 
+/**
+ * Which worker claims an item: the sync worker delivers LLM requests to the cloud, the MCP task
+ * worker delivers tool calls to MCP upstreams. Each has its own link to wait for.
+ */
+export type QueueLane = "llm" | "mcp";
+
+/** One index seek per priority (requests carry 0..3) instead of a scan of every queued row. */
+function nextDueSql(laneFilter: string): string {
+  const perPriority = [0, 1, 2, 3].map(
+    (p) =>
+      `SELECT (SELECT next_attempt_at_ms FROM queue_items WHERE status = 'queued' AND priority = ${p}
+        AND ${laneFilter} ORDER BY next_attempt_at_ms LIMIT 1) AS t`,
+  );
+  return `SELECT min(t) AS t FROM (${perPriority.join(" UNION ALL ")})`;
+}
+
 /** An id nobody can guess or enumerate: 128 random bits. */
 export function newItemId(): string {
   return `q_${randomBytes(16).toString("base64url")}`;
@@ -110,9 +126,14 @@ export class QueueStore extends EventEmitter<{ changed: [id: string, status: Que
       active: db.prepare(
         "SELECT count(*) AS n, coalesce(sum(payload_bytes), 0) AS bytes FROM queue_items WHERE status IN ('queued', 'inflight')",
       ),
-      due: db.prepare(`
-        SELECT id FROM queue_items WHERE status = 'queued' AND next_attempt_at_ms <= ?
-        ORDER BY priority DESC, next_attempt_at_ms, created_at_ms LIMIT ?`),
+      due: {
+        llm: db.prepare(`
+          SELECT id FROM queue_items WHERE status = 'queued' AND next_attempt_at_ms <= ? AND kind != 'mcp_tool_call'
+          ORDER BY priority DESC, next_attempt_at_ms, created_at_ms LIMIT ?`),
+        mcp: db.prepare(`
+          SELECT id FROM queue_items WHERE status = 'queued' AND next_attempt_at_ms <= ? AND kind = 'mcp_tool_call'
+          ORDER BY priority DESC, next_attempt_at_ms, created_at_ms LIMIT ?`),
+      },
       lease: db.prepare(`
         UPDATE queue_items SET status = 'inflight', lease_owner = ?, lease_expires_at_ms = ?, attempts = attempts + 1,
           updated_at_ms = ? WHERE id = ? AND status = 'queued' RETURNING *`),
@@ -136,15 +157,10 @@ export class QueueStore extends EventEmitter<{ changed: [id: string, status: Que
         UPDATE queue_items SET status = 'queued', lease_owner = NULL, lease_expires_at_ms = NULL, updated_at_ms = @now
         WHERE status = 'inflight' AND (lease_expires_at_ms <= @now OR (@owner IS NOT NULL AND lease_owner IS NOT @owner))
         RETURNING id`),
-      // One index seek per priority (requests carry 0..3) instead of a scan of every queued row.
-      nextDue: db.prepare(`
-        SELECT min(t) AS t FROM (${[0, 1, 2, 3]
-          .map(
-            (p) =>
-              `SELECT (SELECT next_attempt_at_ms FROM queue_items WHERE status = 'queued' AND priority = ${p}
-                ORDER BY next_attempt_at_ms LIMIT 1) AS t`,
-          )
-          .join(" UNION ALL ")})`),
+      nextDue: {
+        llm: db.prepare(nextDueSql("kind != 'mcp_tool_call'")),
+        mcp: db.prepare(nextDueSql("kind = 'mcp_tool_call'")),
+      },
       counts: db.prepare("SELECT status, count(*) AS n FROM queue_items GROUP BY status"),
       oldestQueued: db.prepare(
         "SELECT min(created_at_ms) AS t FROM queue_items WHERE status IN ('queued', 'inflight')",
@@ -258,11 +274,11 @@ export class QueueStore extends EventEmitter<{ changed: [id: string, status: Que
     return row ? toItem(row) : undefined;
   }
 
-  /** Leases up to `limit` due items to `owner`, best priority then earliest due first. */
-  claimDue(owner: string, limit: number, leaseMs: number): QueueItem[] {
+  /** Leases up to `limit` due items of `lane` to `owner`, best priority then earliest due first. */
+  claimDue(owner: string, limit: number, leaseMs: number, lane: QueueLane = "llm"): QueueItem[] {
     const now = this.now();
     return this.db.transaction(() => {
-      const ids = this.sql.due.all(now, limit) as { id: string }[];
+      const ids = this.sql.due[lane].all(now, limit) as { id: string }[];
       return ids.map(({ id }) => toItem(this.sql.lease.get(owner, now + leaseMs, now, id) as Row));
     })();
   }
@@ -334,9 +350,9 @@ export class QueueStore extends EventEmitter<{ changed: [id: string, status: Que
     return rows.length;
   }
 
-  /** Wall-clock time of the earliest queued item's next try, if any. */
-  nextDueAtMs(): number | undefined {
-    return (this.sql.nextDue.get() as { t: number | null }).t ?? undefined;
+  /** Wall-clock time of the earliest queued item's next try in `lane`, if any. */
+  nextDueAtMs(lane: QueueLane = "llm"): number | undefined {
+    return (this.sql.nextDue[lane].get() as { t: number | null }).t ?? undefined;
   }
 
   /** Operator: sends a dead or failed item again from attempt 0. */
