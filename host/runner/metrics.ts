@@ -72,8 +72,25 @@ export function registerRunnerMetrics(registry: Registry, supervisor: RunnerSupe
     help: "Times the model runner process died and was restarted.",
     registers,
   });
+  const generations = new Counter({
+    name: "gateway_model_generations_total",
+    help: "Generations the runner ended, by outcome: completed, aborted (the runner confirmed the stop), failed.",
+    labelNames: ["model", "outcome"] as const,
+    registers,
+  });
+  // Aborted generations count too: what a client that went away cost the device before the stop.
+  const generatedTokens = new Counter({
+    name: "gateway_model_generated_tokens_total",
+    help: "Tokens the model generated, by how the generation ended; an aborted one counts those before the stop.",
+    labelNames: ["model", "outcome"] as const,
+    registers,
+  });
   return supervisor.addListener({
     queueWait: (model, waitMs) => queueWait.observe({ model }, waitMs / 1000),
     restart: () => restarts.inc(),
+    generationEnd: (model, _id, end) => {
+      generations.inc({ model, outcome: end.outcome });
+      generatedTokens.inc({ model, outcome: end.outcome }, end.completionTokens);
+    },
   });
 }

@@ -95,7 +95,7 @@ describe("runner models", () => {
     expect(s.state()).toMatchObject({ status: "stopped", restarts: 0 });
   });
 
-  it("exports loaded state, load time, decode speed, queue wait and restarts as gateway_ metrics", async () => {
+  it("exports loaded state, load time, decode speed, queue wait, generations and restarts as gateway_ metrics", async () => {
     supervisor = await startRunner();
     const registry = new Registry();
     registerRunnerMetrics(registry, supervisor);
@@ -111,6 +111,8 @@ describe("runner models", () => {
     expect(text).toMatch(/gateway_model_load_seconds\{model="tiny"\} \d/);
     expect(text).toMatch(/gateway_model_tokens_per_second\{model="tiny"\} \d/);
     expect(text).toContain('gateway_model_queue_wait_seconds_count{model="tiny"} 1');
+    expect(text).toContain('gateway_model_generations_total{model="tiny",outcome="completed"} 1');
+    expect(text).toContain('gateway_model_generated_tokens_total{model="tiny",outcome="completed"} 16');
     expect(text).toContain("gateway_runner_restarts_total 0");
     expect(text).toContain('gateway_runner_status{status="ready"} 1');
   });
