@@ -6,6 +6,7 @@ import { gatewayConfigSchema } from "../../host/config/index.js";
 import { createLogger } from "../../host/logger.js";
 import { type RunningGateway, startGateway } from "../../host/main.js";
 import { ensureTinyModel } from "../../host/models/tiny-model.js";
+import { LONG_ANSWER } from "../runner/helpers.js";
 
 // The built-in runner on the tiny demo model, through the whole gateway over HTTP: what a user of a
 // fresh install gets from `npm start` with no configuration.
@@ -184,6 +185,93 @@ describe("a corrupt model file next to a good one", () => {
     expect(refused.status).toBeGreaterThanOrEqual(500);
     expect(refused.status).toBeLessThan(600);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBeTruthy();
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+  });
+});
+
+describe("a streaming client that goes away mid-answer", () => {
+  // One sequence and room for a long answer: the runner can serve nothing else until it stops, and a
+  // generation left to run would take about a second rather than the milliseconds an abort takes.
+  const MAX_TOKENS = 1_800;
+  let gw: RunningGateway;
+  let dir: string;
+
+  /** A counter's value on /metrics; 0 while the series does not exist yet. */
+  async function counter(series: string): Promise<number> {
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  }
+  const ABORTED = 'gateway_model_generations_total{model="tiny-demo",outcome="aborted"}';
+  const ABORTED_TOKENS = 'gateway_model_generated_tokens_total{model="tiny-demo",outcome="aborted"}';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "gw-abort-"));
+    const models = join(dir, "models");
+    mkdirSync(join(models, "tiny"), { recursive: true });
+    await ensureTinyModel(join(models, "tiny", "tiny-demo.gguf"));
+    writeFileSync(
+      join(models, "tiny-demo.yaml"),
+      "id: tiny-demo\nfile: tiny/tiny-demo.gguf\ncontextSize: 2048\nsequences: 1\nthreads: 1\nmemoryMb: 33\n",
+    );
+    const config = gatewayConfigSchema.parse({
+      server: { port: 0, dataDir: join(dir, "data") },
+      log: { level: "silent" },
+      models: { dir: models },
+    });
+    gw = await startGateway(config, { logger: createLogger({ level: "silent" }), handleSignals: false });
+    await until(async () => {
+      const state = (await (await fetch(`${gw.url}/ready`)).json()) as Ready;
+      return state.runner.models.some((m) => m.state === "loaded");
+    }, 20_000);
+  }, 30_000);
+
+  afterAll(async () => {
+    await gw?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("stops the generation in the runner, frees the sequence for the next request, and keeps serving", async () => {
+    const abortedBefore = await counter(ABORTED);
+    const tokensBefore = await counter(ABORTED_TOKENS);
+    const client = new AbortController();
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "local/tiny-demo",
+        messages: [{ role: "user", content: "Tell me a long story." }],
+        max_tokens: MAX_TOKENS,
+        stream: true,
+        ...LONG_ANSWER,
+      }),
+      signal: client.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    let text = "";
+    // Some content chunks first (the role chunk carries an empty one): the client goes away mid-answer.
+    while (text.split('"delta":{"content":"').length - 1 < 3) {
+      const r = await reader.read();
+      expect(r.done).toBe(false);
+      text += Buffer.from(r.value as Uint8Array).toString();
+    }
+    client.abort();
+    await expect(reader.read()).rejects.toThrow();
+
+    // The one sequence is busy until the runner stops the aborted generation: this request is served
+    // only once it has.
+    const next = await chatOn(gw, { model: "local/tiny-demo", max_tokens: 8 });
+    expect(next.status).toBe(200);
+    expect(
+      ((await next.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens,
+    ).toBeGreaterThan(0);
+
+    // The runner's own confirmation: the generation ended as aborted, well short of its max_tokens.
+    await until(async () => (await counter(ABORTED)) === abortedBefore + 1, 5_000);
+    const generated = (await counter(ABORTED_TOKENS)) - tokensBefore;
+    expect(generated).toBeGreaterThan(0);
+    expect(generated).toBeLessThan(MAX_TOKENS / 2);
     expect((await fetch(`${gw.url}/health`)).status).toBe(200);
   });
 });
