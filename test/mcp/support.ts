@@ -87,6 +87,7 @@ export async function rpc(
     headers: {
       "content-type": "application/json",
       accept: "application/json, text/event-stream",
+      ...routingHeaders(body, headers),
       ...headers,
     },
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -100,6 +101,19 @@ export async function rpc(
     json = data ? (JSON.parse(data) as Record<string, unknown>) : undefined;
   }
   return { status: res.status, json, text, headers: res.headers };
+}
+
+/**
+ * 2026-07-28 requests name their method (and the tool, prompt, resource or task) in headers as
+ * well as in the body, for intermediaries; the server refuses a mismatch.
+ */
+function routingHeaders(body: unknown, headers: Record<string, string>): Record<string, string> {
+  if (headers["mcp-protocol-version"] !== "2026-07-28" || body === null || typeof body !== "object")
+    return {};
+  const { method, params } = body as { method?: string; params?: Record<string, unknown> };
+  if (typeof method !== "string") return {};
+  const name = params?.name ?? params?.uri ?? params?.taskId;
+  return { "mcp-method": method, ...(typeof name === "string" ? { "mcp-name": name } : {}) };
 }
 
 /** The 2026-07-28 per-request envelope, optionally declaring the tasks extension. */
