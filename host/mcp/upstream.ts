@@ -29,6 +29,8 @@ export interface UpstreamState {
   /** Connections made after the first: reconnects of an HTTP upstream, restarts of a stdio one. */
   reconnects: number;
   tools: number;
+  /** The stdio upstream's process while it runs. */
+  pid?: number;
 }
 
 /** Error codes meaning a request never reached the upstream, so nothing was executed. */
@@ -71,6 +73,7 @@ export class Upstream extends EventEmitter<{ catalog: [Catalog]; status: [Upstre
   readonly name: string;
   readonly transport: "http" | "stdio";
   private client: Client | undefined;
+  private pid: number | undefined;
   private status: UpstreamStatus = "connecting";
   private error: string | undefined;
   private reconnects = 0;
@@ -108,6 +111,7 @@ export class Upstream extends EventEmitter<{ catalog: [Catalog]; status: [Upstre
       ...(this.error === undefined ? {} : { error: this.error }),
       reconnects: this.reconnects,
       tools: this.toolCount,
+      ...(this.pid === undefined || this.status !== "up" ? {} : { pid: this.pid }),
     };
   }
 
@@ -218,6 +222,7 @@ export class Upstream extends EventEmitter<{ catalog: [Catalog]; status: [Upstre
       }
       const catalog = await readCatalog(client);
       this.client = client;
+      this.pid = transport instanceof StdioClientTransport ? (transport.pid ?? undefined) : undefined;
       this.connects++;
       if (this.connects > 1) this.reconnects++;
       this.backoffMs = this.o.reconnectMinMs;

@@ -141,6 +141,28 @@ describe("sampling from an upstream", () => {
   });
 });
 
+describe("a stdio upstream's process", () => {
+  it("is restarted when it dies, and its tools serve again", async () => {
+    type Ready = { mcp: { upstreams: { name: string; status: string; pid?: number; reconnects: number }[] } };
+    const sensors = async () =>
+      ((await (await fetch(`${h.gateway.url}/ready`)).json()) as Ready).mcp.upstreams.find(
+        (u) => u.name === "sensors",
+      );
+    const before = await sensors();
+    expect(before?.pid).toBeGreaterThan(0);
+    process.kill(before?.pid as number, "SIGKILL");
+    const after = await eventually(async () => {
+      const now = await sensors();
+      return now?.status === "up" && now.pid !== before?.pid ? now : undefined;
+    }, 30_000);
+    expect(after.reconnects).toBe((before?.reconnects ?? 0) + 1);
+    const client = await connectClient(h.gateway.url, "2026-07-28", { key: KEY });
+    const result = await client.callTool({ name: "sensors__echo", arguments: { text: "back" } });
+    expect(result.content).toEqual([{ type: "text", text: "sensors: back" }]);
+    await client.close();
+  }, 40_000);
+});
+
 describe("access to /mcp", () => {
   const list = { jsonrpc: "2.0", id: 1, method: "tools/list", params: { _meta: envelope(false) } };
 
