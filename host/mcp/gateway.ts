@@ -377,7 +377,13 @@ export class McpGateway {
       { id: queued.item.id, upstream: payload.upstream, tool: payload.name },
       "mcp task queued",
     );
-    if (legacy) return { task: legacyTask(queued.item, this.timing) };
+    // The SDK checks every tools/call answer against CallToolResult; a text block alongside the
+    // 2025-11-25 `task` satisfies it and tells a task-unaware reader what happened.
+    if (legacy)
+      return {
+        task: legacyTask(queued.item, this.timing),
+        content: [{ type: "text", text: `Queued as task ${queued.item.id}.` }],
+      };
     return { resultType: "task", ...modernTask(queued.item, this.timing) };
   }
 
