@@ -12,6 +12,7 @@ import { freePort } from "../support/free-port.js";
 import { envelope, eventually, MODERN_HEADERS, rpc, startToolbox, type Toolbox } from "./support.js";
 
 const KEY = "offline-test-key";
+const OTHER_KEY = "offline-other-key";
 const AUTH = { authorization: `Bearer ${KEY}` };
 const MODERN = { ...MODERN_HEADERS, ...AUTH };
 const LEGACY = { "mcp-protocol-version": "2025-11-25", ...AUTH };
@@ -29,7 +30,7 @@ function startGateway(): CliProcess {
   return spawnCli(["serve", "--config", configPath], {
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_DATA_DIR: join(dir, "data"),
-    GATEWAY_API_KEYS: `${KEY}:default`,
+    GATEWAY_API_KEYS: `${KEY}:default,${OTHER_KEY}:default`,
   });
 }
 
@@ -51,14 +52,17 @@ const call = (name: string, id: number, tasks: boolean, text = "printer on fire"
   params: { name, arguments: { title: text }, _meta: envelope(tasks) },
 });
 
-const taskGet = (taskId: string, id: number, headers = MODERN) =>
+const taskGet = (taskId: string, id: number, headers: Record<string, string> = MODERN) =>
   rpc(
     base,
     {
       jsonrpc: "2.0",
       id,
       method: "tasks/get",
-      params: { taskId, ...(headers === MODERN ? { _meta: envelope(true) } : {}) },
+      params: {
+        taskId,
+        ...(headers["mcp-protocol-version"] === "2026-07-28" ? { _meta: envelope(true) } : {}),
+      },
     },
     headers,
   );
@@ -222,5 +226,10 @@ describe("an unreachable HTTP upstream", () => {
   it("hides a task from other keys and refuses unknown ids with -32602", async () => {
     const unknown = await taskGet("no-such-task", 12);
     expect(unknown.json).toMatchObject({ error: { code: -32602 } });
+    const foreign = await taskGet(modernTask, 13, {
+      ...MODERN_HEADERS,
+      authorization: `Bearer ${OTHER_KEY}`,
+    });
+    expect(foreign.json).toMatchObject({ error: { code: -32602 } });
   });
 });
