@@ -233,6 +233,23 @@ describe("QueueStore claims and leases", () => {
   });
 });
 
+describe("QueueStore lanes", () => {
+  it("hands LLM requests and MCP tool calls to their own workers, each with its own next due time", async () => {
+    const store = qd.open(ROOMY, clock.now);
+    const chat = await mustEnqueue(store, chatInput());
+    const tool = await mustEnqueue(
+      store,
+      chatInput({ kind: "mcp_tool_call", target: "mcp/tickets", endpoint: "tools/call" }),
+    );
+    expect(store.nextDueAtMs("llm")).toBe(clock.ms);
+    expect(store.nextDueAtMs("mcp")).toBe(clock.ms);
+    expect(store.claimDue("w", 10, LEASE_MS).map((i) => i.id)).toEqual([chat.id]);
+    expect(store.nextDueAtMs("llm")).toBeUndefined();
+    expect(store.claimDue("m", 10, LEASE_MS, "mcp").map((i) => i.id)).toEqual([tool.id]);
+    expect(store.claimDue("w", 10, LEASE_MS)).toEqual([]);
+  });
+});
+
 describe("QueueStore operator actions", () => {
   async function deadItem(store: QueueStore) {
     // Top priority, so the claim takes this item and not an older one waiting.
