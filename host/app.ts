@@ -13,6 +13,7 @@ import type { Metrics } from "./metrics/index.js";
 import { type OpenAIDeps, openaiRoutes } from "./openai/index.js";
 import { queueRoutes } from "./queue/index.js";
 import { rateLimit } from "./ratelimit/index.js";
+import { type StatusSnapshot, statusPage } from "./status/route.js";
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -28,6 +29,8 @@ export interface AppDeps {
   mcp?: McpGateway;
   /** True when the server binds a loopback address (decides the default Host allow-list of /mcp). */
   loopbackBind?: boolean;
+  /** What the status page at `/` shows; absent, `/` is not served. */
+  status?: () => StatusSnapshot;
   /** Extra facts for the /ready body (cloud reachability, targets); never affects the status. */
   readyDetails?: () => Record<string, unknown>;
 }
@@ -55,6 +58,7 @@ export function createApp({
   api,
   mcp,
   loopbackBind = true,
+  status,
   readyDetails,
 }: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -87,6 +91,8 @@ export function createApp({
     const text = await metrics.registry.metrics();
     return c.body(text, 200, { "Content-Type": metrics.registry.contentType });
   });
+
+  if (api && status) app.get("/", statusPage(api.keyring, status));
 
   if (api && mcp) {
     const anonymous = api.keyring.size === 0 ? api.anonymous : undefined;
@@ -196,7 +202,9 @@ const SECURITY_HEADERS: readonly [string, string][] = [
 function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async function setSecurityHeaders(c, next) {
     await next();
-    for (const [name, value] of SECURITY_HEADERS) c.res.headers.set(name, value);
+    // A handler's own choice wins (the status page allows its inline style).
+    for (const [name, value] of SECURITY_HEADERS)
+      if (!c.res.headers.has(name)) c.res.headers.set(name, value);
   };
 }
 

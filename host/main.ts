@@ -20,6 +20,7 @@ import { internalChat } from "./openai/internal-chat.js";
 import { createQueueMetrics, QueueStore, SyncWorker } from "./queue/index.js";
 import { buildTargets, type ProviderFactory } from "./routing/targets.js";
 import type { RunnerSupervisor } from "./runner/index.js";
+import type { StatusSnapshot } from "./status/route.js";
 import { readVersion } from "./version.js";
 
 export interface StartOptions {
@@ -170,6 +171,42 @@ export async function startGateway(
         chat: internalChat(apiDeps, anonymous),
       })
     : undefined;
+  const startedAtMs = Date.now();
+  const status = (): StatusSnapshot => {
+    const nowMs = systemClock.nowMs();
+    const runner = local ? runnerSummary(local.supervisor) : null;
+    const stats = store?.stats();
+    return {
+      version: readVersion(),
+      nowMs: Date.now(),
+      startedAtMs,
+      ready: core !== undefined && dataDirWritable === true && store !== undefined,
+      cloud: monitor && cloud ? { target: cloud.id, reachable: monitor.reachable } : null,
+      targets: targets.map((t) => ({
+        id: t.id,
+        kind: t.kind,
+        circuit: codeName(Circuit, loaded.circuit(t.index, nowMs)),
+        latencyMs: loaded.latencyMs(t.index),
+        errorRate: loaded.errorRate(t.index, nowMs),
+        inflight: loaded.inflight(t.index),
+      })),
+      runner: runner && {
+        status: runner.status,
+        restarts: runner.restarts,
+        ...(runner.pid === undefined ? {} : { pid: runner.pid }),
+        ...(runner.failure === undefined ? {} : { failure: String(runner.failure) }),
+      },
+      models: runner?.models ?? [],
+      queue: stats ? { byStatus: stats.byStatus, oldestActiveAtMs: stats.oldestActiveAtMs } : null,
+      decisions: metrics.gateway.recentDecisions.list(),
+      rejections: metrics.gateway.recentRejections.list(),
+      rejectionTotals: [...metrics.gateway.rejectionTotals].map(([key, count]) => {
+        const [tier = "", limit = ""] = key.split("/");
+        return { tier, limit, count };
+      }),
+      mcp: mcp ? mcp.states() : null,
+    };
+  };
   const app = createApp({
     config,
     logger,
@@ -178,6 +215,7 @@ export async function startGateway(
     checkDataDir: async () => (await checkDataDir()) && store !== undefined,
     api: apiDeps,
     mcp,
+    status,
     loopbackBind: isLoopbackHost(config.server.host),
     readyDetails: () => ({
       runner: local ? runnerSummary(local.supervisor) : null,
