@@ -1,6 +1,3 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { runKeys } from "./cli-keys.js";
 import { runModels } from "./cli-models.js";
 import { runQueue } from "./cli-queue.js";
