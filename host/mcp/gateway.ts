@@ -192,13 +192,19 @@ export class McpGateway {
       async () => ({ resourceTemplates: this.view.resourceTemplates }) as never,
     );
     server.setRequestHandler("resources/read", async (request, c) =>
-      this.forward(this.resourceUpstream(String(request.params.uri)), "resources/read", request.params, c),
+      this.forward(
+        this.resourceUpstream(String(request.params.uri)),
+        "resources/read",
+        request.params,
+        c,
+        !legacy,
+      ),
     );
     server.setRequestHandler("prompts/list", async () => ({ prompts: this.view.prompts }) as never);
     server.setRequestHandler("prompts/get", async (request, c) => {
       const route = this.view.promptRoutes.get(request.params.name);
       if (!route) throw new ProtocolError(-32602, `Unknown prompt: ${request.params.name}`);
-      return this.forward(route.upstream, "prompts/get", { ...request.params, name: route.name }, c);
+      return this.forward(route.upstream, "prompts/get", { ...request.params, name: route.name }, c, !legacy);
     });
     if (anyCap("completions")) {
       server.setRequestHandler("completion/complete", async (request, c) => {
@@ -258,17 +264,23 @@ export class McpGateway {
     throw new ProtocolError(-32602, `Resource not found: ${uri}`, { uri });
   }
 
-  /** Forwards a request to an upstream and its answer back; JSON-RPC errors keep their codes. */
+  /**
+   * Forwards a request to an upstream and its answer back; JSON-RPC errors keep their codes. With
+   * `multiRound` (a 2026-07-28 client) an `input_required` answer goes back to the client, and the
+   * client's retry carries its `inputResponses` and `requestState` through to the upstream.
+   */
   private async forward(
     upstreamName: string,
     method: string,
     params: Record<string, unknown>,
     ctx: ServerContext,
+    multiRound = false,
   ) {
     const upstream = this.upstreams.get(upstreamName);
     if (!upstream) throw new ProtocolError(-32602, `Unknown upstream: ${upstreamName}`);
     try {
-      return (await upstream.request(method, stripEnvelope(params), ctx.mcpReq.signal)) as never;
+      const sent = { ...stripEnvelope(params), ...(multiRound ? roundInputs(ctx) : {}) };
+      return (await upstream.request(method, sent, ctx.mcpReq.signal, multiRound)) as never;
     } catch (error) {
       throw asProtocolError(error);
     }
@@ -318,9 +330,16 @@ export class McpGateway {
     const progressToken = ctx.mcpReq._meta?.progressToken;
     try {
       const result = await upstream.callTool(
-        { name: route.name, ...(params.arguments === undefined ? {} : { arguments: params.arguments }) },
+        {
+          name: route.name,
+          ...(params.arguments === undefined ? {} : { arguments: params.arguments }),
+          ...(legacy ? {} : roundInputs(ctx)),
+        },
         {
           signal: ctx.mcpReq.signal,
+          allowInputRequired: !legacy,
+          onlog: (log) =>
+            void ctx.mcpReq.notify({ method: "notifications/message", params: log }).catch(() => undefined),
           ...(progressToken === undefined
             ? {}
             : {
@@ -439,7 +458,7 @@ export class McpGateway {
     });
   }
 
-  /** Sampling from an upstream, answered by the gateway's router (local model first). */
+  /** Sampling from an upstream, answered by a local model: what a tool asks stays on the device. */
   private async sample(params: Record<string, unknown>): Promise<Record<string, unknown>> {
     const messages = (params.messages as { role: string; content: { type: string; text?: string } }[]) ?? [];
     const chatMessages = [
@@ -450,7 +469,7 @@ export class McpGateway {
       })),
     ];
     const completion = await this.o.chat({
-      model: "auto",
+      model: "local",
       messages: chatMessages,
       ...(typeof params.maxTokens === "number" ? { max_tokens: params.maxTokens } : {}),
       ...(typeof params.temperature === "number" ? { temperature: params.temperature } : {}),
@@ -462,6 +481,19 @@ export class McpGateway {
       stopReason: completion.finishReason === "length" ? "maxTokens" : "endTurn",
     };
   }
+}
+
+/**
+ * What a 2026-07-28 client's retry of a multi-round-trip request carries for the upstream: its
+ * answers to the upstream's input requests and the upstream's opaque state, byte for byte.
+ */
+function roundInputs(ctx: ServerContext): Record<string, unknown> {
+  const inputResponses = ctx.mcpReq.inputResponses;
+  const requestState = ctx.mcpReq.requestState();
+  return {
+    ...(inputResponses === undefined ? {} : { inputResponses }),
+    ...(requestState === undefined ? {} : { requestState }),
+  };
 }
 
 function toolError(text: string): Record<string, unknown> {

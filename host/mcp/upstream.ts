@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/client/stdio";
@@ -53,6 +54,21 @@ export function neverReached(error: unknown): boolean {
   return false;
 }
 
+/** Marks an upstream call so the log messages streamed with its answer reach the right caller. */
+export const CALL_META_KEY = "io.edge-gateway/call";
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  onprogress?: (p: Record<string, unknown>) => void;
+  /** Log messages (`notifications/message` params) the upstream sends while answering this call. */
+  onlog?: (params: Record<string, unknown>) => void;
+  /**
+   * Hand an `input_required` answer (2026-07-28) back to the caller instead of failing: the
+   * gateway passes it to its own client, which answers by retrying with `inputResponses`.
+   */
+  allowInputRequired?: boolean;
+}
+
 /** Thrown for a call to an upstream that is not connected: it was not sent. */
 export class UpstreamUnavailableError extends Error {
   constructor(
@@ -73,6 +89,8 @@ export class Upstream extends EventEmitter<{ catalog: [Catalog]; status: [Upstre
   readonly name: string;
   readonly transport: "http" | "stdio";
   private client: Client | undefined;
+  /** Per-call listeners for log messages, keyed by the call's CALL_META_KEY. */
+  private readonly logListeners = new Map<string, (params: Record<string, unknown>) => void>();
   private pid: number | undefined;
   private status: UpstreamStatus = "connecting";
   private error: string | undefined;
@@ -121,31 +139,53 @@ export class Upstream extends EventEmitter<{ catalog: [Catalog]; status: [Upstre
 
   /** Calls a tool by its upstream name. Throws UpstreamUnavailableError, unsent, when not connected. */
   async callTool(
-    params: { name: string; arguments?: Record<string, unknown>; _meta?: Record<string, unknown> },
-    options: { signal?: AbortSignal; onprogress?: (p: Record<string, unknown>) => void } = {},
+    params: { name: string; arguments?: Record<string, unknown>; _meta?: Record<string, unknown> } & Record<
+      string,
+      unknown
+    >,
+    options: CallOptions = {},
   ): Promise<Record<string, unknown>> {
     const client = this.requireClient();
+    const callId = options.onlog ? randomUUID() : undefined;
+    if (callId && options.onlog) this.logListeners.set(callId, options.onlog);
     try {
-      return (await client.callTool(params, {
-        signal: options.signal,
-        timeout: this.o.callTimeoutMs,
-        ...(options.onprogress ? { onprogress: options.onprogress, resetTimeoutOnProgress: true } : {}),
-      })) as Record<string, unknown>;
+      const sent = callId ? { ...params, _meta: { ...params._meta, [CALL_META_KEY]: callId } } : params;
+      return (await client.callTool(
+        sent as never,
+        {
+          signal: options.signal,
+          timeout: this.o.callTimeoutMs,
+          ...(options.allowInputRequired ? { allowInputRequired: true } : {}),
+          ...(options.onprogress ? { onprogress: options.onprogress, resetTimeoutOnProgress: true } : {}),
+        } as never,
+      )) as Record<string, unknown>;
     } catch (error) {
       this.noteFailure(error);
       throw error;
+    } finally {
+      if (callId) this.logListeners.delete(callId);
     }
   }
 
   /** Any other request (resources/read, prompts/get, completion/complete) by method and params. */
-  async request(method: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
+  async request(
+    method: string,
+    params: Record<string, unknown>,
+    signal?: AbortSignal,
+    allowInputRequired = false,
+  ): Promise<unknown> {
     const client = this.requireClient();
+    const mrtr = {
+      signal,
+      timeout: this.o.callTimeoutMs,
+      ...(allowInputRequired ? { allowInputRequired } : {}),
+    };
     try {
       switch (method) {
         case "resources/read":
-          return await client.readResource(params as never, { signal, timeout: this.o.callTimeoutMs });
+          return await client.readResource(params as never, mrtr as never);
         case "prompts/get":
-          return await client.getPrompt(params as never, { signal, timeout: this.o.callTimeoutMs });
+          return await client.getPrompt(params as never, mrtr as never);
         case "completion/complete":
           return await client.complete(params as never, { signal, timeout: this.o.callTimeoutMs });
         case "resources/subscribe":
@@ -182,6 +222,7 @@ export class Upstream extends EventEmitter<{ catalog: [Catalog]; status: [Upstre
     if (isHttpUpstream(c)) {
       return new StreamableHTTPClientTransport(new URL(c.url), {
         requestInit: { headers: { ...c.headers } },
+        fetch: this.watchingFetch,
       });
     }
     const transport = new StdioClientTransport({
@@ -200,13 +241,32 @@ export class Upstream extends EventEmitter<{ catalog: [Catalog]; status: [Upstre
     return transport;
   }
 
+  /**
+   * The HTTP transport's fetch, which also reads a copy of each streamed answer to a marked call:
+   * the log messages in it belong to that call alone, and go to its caller. (The SDK's client hands
+   * every notification to one connection-wide handler, which cannot tell whose call it was.)
+   */
+  private readonly watchingFetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
+    const res = await fetch(input, init);
+    const callId = typeof init?.body === "string" ? markedCall(init.body) : undefined;
+    const listener = callId ? this.logListeners.get(callId) : undefined;
+    if (!listener || !res.body || !res.headers.get("content-type")?.includes("text/event-stream")) return res;
+    const [forClient, forLogs] = res.body.tee();
+    void forwardLogs(forLogs, listener);
+    return new Response(forClient, { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
+
   private async connect(): Promise<void> {
     if (this.stopped) return;
     this.setStatus(this.connects === 0 ? "connecting" : this.status);
-    const client = new Client(
-      { name: "edge-gateway", version: this.o.version },
-      { capabilities: this.o.sampling ? { sampling: {} } : {} },
-    );
+    const http = this.transport === "http";
+    // HTTP upstreams are asked for 2026-07-28 first (server/discover, falling back to the 2025
+    // handshake); an input_required answer is handed back, not fulfilled here. stdio upstreams keep
+    // the 2025 connection, over which they may send sampling requests to the gateway.
+    const client = new Client({ name: "edge-gateway", version: this.o.version }, {
+      capabilities: this.o.sampling ? { sampling: {} } : {},
+      ...(http ? { versionNegotiation: { mode: "auto" }, inputRequired: { autoFulfill: false } } : {}),
+    } as never);
     if (this.o.sampling) {
       const answer = this.o.sampling;
       client.setRequestHandler("sampling/createMessage", async (request) => {
@@ -273,6 +333,53 @@ export class Upstream extends EventEmitter<{ catalog: [Catalog]; status: [Upstre
     clearTimeout(this.timer);
     this.backoffMs = this.o.reconnectMinMs;
     void this.connect();
+  }
+}
+
+/** The CALL_META_KEY of a JSON-RPC message body, if it carries one. */
+function markedCall(body: string): string | undefined {
+  if (!body.includes(CALL_META_KEY)) return undefined;
+  try {
+    const message = JSON.parse(body) as { params?: { _meta?: Record<string, unknown> } };
+    const id = message.params?._meta?.[CALL_META_KEY];
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads an SSE stream's events and passes each `notifications/message` on. */
+async function forwardLogs(
+  stream: ReadableStream<Uint8Array>,
+  listener: (p: Record<string, unknown>) => void,
+) {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  try {
+    for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end = buffer.search(/\r?\n\r?\n/);
+      while (end >= 0) {
+        const event = buffer.slice(0, end);
+        buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, "");
+        const data = event
+          .split(/\r?\n/)
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(5).replace(/^ /, ""))
+          .join("\n");
+        if (data) {
+          try {
+            const message = JSON.parse(data) as { method?: string; params?: Record<string, unknown> };
+            if (message.method === "notifications/message" && message.params) listener(message.params);
+          } catch {
+            // Not JSON: the SDK's own reader reports it.
+          }
+        }
+        end = buffer.search(/\r?\n\r?\n/);
+      }
+    }
+  } catch {
+    // The call ended or was aborted: the SDK's reader owns the errors.
   }
 }
 
