@@ -1,3 +1,4 @@
+import { runDoctor } from "./cli-doctor.js";
 import { runKeys } from "./cli-keys.js";
 import { runModels } from "./cli-models.js";
 import { runQueue } from "./cli-queue.js";
@@ -18,6 +19,8 @@ Usage:
                              manage local model manifests (models/)
   ${PROGRAM} queue ls|show <id>|retry <id>|purge|stats
                              inspect and repair the offline queue (data dir)
+  ${PROGRAM} doctor [flags] [--json] [--no-hash]
+                             check this machine and configuration before serving
   ${PROGRAM} help              show this text
   ${PROGRAM} --version         print the version
 
@@ -61,6 +64,7 @@ export async function runCli({ argv, env, stdout, stderr, stderrIsTTY }: CliIo):
   if (first === "keys") return runKeys(rest, stdout, stderr);
   if (first === "models") return runModels(rest, { env, stdout, stderr, stderrIsTTY });
   if (first === "queue") return runQueue(rest, { env, stdout, stderr });
+  if (first === "doctor") return runDoctor(rest, { env, stdout, stderr, stderrIsTTY });
   const serveArgs =
     first === undefined || first.startsWith("-") ? argv : first === "serve" ? rest : undefined;
   if ((first !== undefined && HELP.has(first)) || serveArgs?.some((arg) => HELP.has(arg))) {
