@@ -11,15 +11,30 @@ const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
  */
 export const apiKeyConfigSchema = z
   .object({
-    id: z.string().regex(API_KEY_ID_PATTERN, { error: "expected 1-64 letters, digits, '_', '.' or '-'" }),
-    sha256: z.string().regex(SHA256_HEX, { error: "expected the key's SHA-256 as 64 hex characters" }),
-    tier: z.string().min(1, { error: "expected a tier name from core.limiter.tiers" }).default(DEFAULT_TIER),
+    id: z
+      .string()
+      .regex(API_KEY_ID_PATTERN, { error: "expected 1-64 letters, digits, '_', '.' or '-'" })
+      .describe("Names the key in logs and metrics: 1-64 letters, digits, '_', '.' or '-'."),
+    sha256: z
+      .string()
+      .regex(SHA256_HEX, { error: "expected the key's SHA-256 as 64 hex characters" })
+      .describe("The key's SHA-256 as 64 hex characters; the key itself is never stored."),
+    tier: z
+      .string()
+      .min(1, { error: "expected a tier name from core.limiter.tiers" })
+      .default(DEFAULT_TIER)
+      .describe("Rate-limit tier, a name from `core.limiter.tiers`."),
     scopes: z
       .array(z.enum(SCOPES, { error: `expected one of ${SCOPES.join(", ")}` }))
       .min(1, { error: "expected at least one scope" })
-      .default([...DEFAULT_SCOPES]),
-    /** Queue this key's cloud-bound requests while the cloud is unreachable (202 instead of 503). */
-    asyncWhenOffline: z.boolean().default(false),
+      .default([...DEFAULT_SCOPES])
+      .describe(
+        "What the key may use. `admin` (any client's queue items) is never a default: name it to grant it.",
+      ),
+    asyncWhenOffline: z
+      .boolean()
+      .default(false)
+      .describe("Queue this key's cloud-bound requests while the cloud is unreachable (202 instead of 503)."),
   })
   .strict();
 
