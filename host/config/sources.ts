@@ -45,6 +45,25 @@ function segmentToKey(segment: string): string {
   return segment.toLowerCase().replace(/_([a-z0-9])/g, (_match, next: string) => next.toUpperCase());
 }
 
+/** `limiter` -> `LIMITER`, `idleMs` -> `IDLE_MS`: the inverse of segmentToKey. */
+function keyToSegment(key: string): string {
+  return key.replace(/[A-Z]/g, (upper) => `_${upper}`).toUpperCase();
+}
+
+/**
+ * The variable that sets the key at `path`: its alias when it has one, else the nested
+ * `GATEWAY_A__B_C` form. Undefined when no name leads back to the key (readEnv would set another),
+ * so documentation never offers a variable that does not work.
+ */
+export function envNameFor(path: readonly string[]): string | undefined {
+  const dotted = path.join(".");
+  for (const [name, aliasPath] of Object.entries(ENV_ALIASES)) {
+    if (aliasPath.join(".") === dotted) return name;
+  }
+  const name = ENV_PREFIX + path.map(keyToSegment).join("__");
+  return envNameToPath(name)?.join(".") === dotted ? name : undefined;
+}
+
 /**
  * Reads `GATEWAY_*` variables. `GATEWAY_A__B_C` sets `a.bC`: a double underscore separates
  * levels, a single one starts a new word. An unknown single-level name is an error rather than
