@@ -107,12 +107,12 @@ export const mcpConfigSchema = z
       .boolean()
       .default(true)
       .describe("Offer the gateway's own tools, edge_chat and edge_queue_status, next to the upstreams'."),
-    /** Answer sampling requests from upstream servers with the gateway's router (local model first). */
+    /** Answer sampling requests from upstream servers with a local model (never the cloud). */
     sampling: z
       .boolean()
       .default(false)
       .describe(
-        "Answer sampling requests (`sampling/createMessage`) that upstream servers send while serving a call; see docs/mcp.md.",
+        "Answer sampling requests (`sampling/createMessage`) that upstream servers send while serving a call, with a local model, never the cloud.",
       ),
     /** Timeout of one upstream call, in milliseconds. */
     callTimeoutMs: z.number().int().positive().default(60_000).describe("Timeout of one upstream call."),
@@ -121,7 +121,7 @@ export const mcpConfigSchema = z
       .number()
       .int()
       .positive()
-      .default(24 * 3600_000)
+      .default(7 * 24 * 3600_000)
       .describe(
         "The `ttlMs` announced in tasks; finished tasks are kept as long as `queue.retentionMs`, so keep the two alike.",
       ),

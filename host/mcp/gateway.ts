@@ -24,6 +24,7 @@ import {
   legacyTask,
   legacyTaskPayload,
   modernTask,
+  TASKS_EXTENSION,
   type TaskTiming,
   type ToolCallPayload,
 } from "./tasks.js";
@@ -87,13 +88,21 @@ export class McpGateway {
       const cached = this.cache?.load(upstreamConfig.name);
       this.catalogs.set(upstreamConfig.name, cached?.catalog ?? EMPTY_CATALOG);
       upstream.on("catalog", (catalog) => {
+        const before = this.catalogs.get(upstreamConfig.name);
         this.catalogs.set(upstreamConfig.name, catalog);
         this.rebuild();
+        if (before) this.announceChanges(before, catalog);
         try {
           this.cache?.save(upstreamConfig.name, catalog);
         } catch (error) {
           logger.warn({ err: error, upstream: upstreamConfig.name }, "mcp: catalog cache write failed");
         }
+      });
+      // Passed on as announced, changed or not: the client re-reads and decides.
+      upstream.on("listChanged", (kind) => {
+        if (kind === "tools") this.handler.notify.toolsChanged();
+        else if (kind === "prompts") this.handler.notify.promptsChanged();
+        else this.handler.notify.resourcesChanged();
       });
       this.upstreams.set(upstreamConfig.name, upstream);
     }
@@ -143,6 +152,18 @@ export class McpGateway {
     this.view = this.aggregateNow();
   }
 
+  /** Tells listening clients (2026-07-28 subscriptions/listen) which aggregated lists changed. */
+  private announceChanges(before: Catalog | undefined, after: Catalog): void {
+    const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
+    if (differs(before?.tools, after.tools)) this.handler.notify.toolsChanged();
+    if (differs(before?.prompts, after.prompts)) this.handler.notify.promptsChanged();
+    if (
+      differs(before?.resources, after.resources) ||
+      differs(before?.resourceTemplates, after.resourceTemplates)
+    )
+      this.handler.notify.resourcesChanged();
+  }
+
   private aggregateNow(): Aggregate {
     return aggregate(
       this.o.config.upstreams.map((config) => ({
@@ -167,9 +188,9 @@ export class McpGateway {
       { name: "edge-gateway", version: this.o.version },
       {
         capabilities: {
-          tools: {},
-          resources: anyCap("subscribe") ? { subscribe: true } : {},
-          prompts: {},
+          tools: { listChanged: true },
+          resources: { listChanged: true, ...(anyCap("subscribe") ? { subscribe: true } : {}) },
+          prompts: { listChanged: true },
           ...(anyCap("completions") ? { completions: {} } : {}),
           ...(anyCap("logging") ? { logging: {} } : {}),
           ...(this.o.store
@@ -224,9 +245,13 @@ export class McpGateway {
     }
     if (anyCap("subscribe")) {
       for (const method of ["resources/subscribe", "resources/unsubscribe"] as const) {
-        server.setRequestHandler(method, async (request, c) =>
-          this.forward(this.resourceUpstream(String(request.params.uri)), method, request.params, c),
-        );
+        server.setRequestHandler(method, async (request, c) => {
+          const upstream = this.upstreams.get(this.resourceUpstream(String(request.params.uri)));
+          // 2026-07-28 replaced these with subscriptions/listen; a 2025 client's request is
+          // acknowledged, as a stateless server acknowledges it (it has no stream to notify on).
+          if (upstream?.modern) return {} as never;
+          return this.forward(this.resourceUpstream(String(request.params.uri)), method, request.params, c);
+        });
       }
     }
     if (this.o.store) this.registerTaskMethods(server, legacy);
@@ -279,7 +304,12 @@ export class McpGateway {
     const upstream = this.upstreams.get(upstreamName);
     if (!upstream) throw new ProtocolError(-32602, `Unknown upstream: ${upstreamName}`);
     try {
-      const sent = { ...stripEnvelope(params), ...(multiRound ? roundInputs(ctx) : {}) };
+      const sent = withCallerMeta(
+        { ...stripEnvelope(params), ...(multiRound ? roundInputs(ctx) : {}) },
+        ctx,
+        !multiRound,
+        upstream.modern,
+      );
       return (await upstream.request(method, sent, ctx.mcpReq.signal, multiRound)) as never;
     } catch (error) {
       throw asProtocolError(error);
@@ -330,11 +360,16 @@ export class McpGateway {
     const progressToken = ctx.mcpReq._meta?.progressToken;
     try {
       const result = await upstream.callTool(
-        {
-          name: route.name,
-          ...(params.arguments === undefined ? {} : { arguments: params.arguments }),
-          ...(legacy ? {} : roundInputs(ctx)),
-        },
+        withCallerMeta(
+          {
+            name: route.name,
+            ...(params.arguments === undefined ? {} : { arguments: params.arguments }),
+            ...(legacy ? {} : roundInputs(ctx)),
+          },
+          ctx,
+          legacy,
+          upstream.modern,
+        ) as { name: string },
         {
           signal: ctx.mcpReq.signal,
           allowInputRequired: !legacy,
@@ -481,6 +516,36 @@ export class McpGateway {
       stopReason: completion.finishReason === "length" ? "maxTokens" : "endTurn",
     };
   }
+}
+
+const CAPABILITIES_KEY = "io.modelcontextprotocol/clientCapabilities";
+const LOG_LEVEL_KEY = "io.modelcontextprotocol/logLevel";
+
+/**
+ * The caller's say in what a 2026-07-28 upstream may ask and tell: a 2026-07-28 client's declared
+ * capabilities (so the upstream asks it only for input it can give; the tasks extension stays with
+ * the gateway, which runs tasks itself) and its log level; a 2025-11-25 client, which sets no
+ * per-request level, gets every log message, as a 2025 server would send them.
+ */
+function withCallerMeta(
+  params: Record<string, unknown>,
+  ctx: ServerContext,
+  legacy: boolean,
+  upstreamModern: boolean,
+): Record<string, unknown> {
+  if (!upstreamModern) return params;
+  const envelope = (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+  const meta: Record<string, unknown> = { ...(params._meta as Record<string, unknown> | undefined) };
+  if (legacy) meta[LOG_LEVEL_KEY] = "debug";
+  else {
+    const caps = envelope[CAPABILITIES_KEY] as { extensions?: Record<string, unknown> } | undefined;
+    if (caps) {
+      const { [TASKS_EXTENSION]: _tasks, ...extensions } = caps.extensions ?? {};
+      meta[CAPABILITIES_KEY] = { ...caps, ...(caps.extensions ? { extensions } : {}) };
+    }
+    if (envelope[LOG_LEVEL_KEY] !== undefined) meta[LOG_LEVEL_KEY] = envelope[LOG_LEVEL_KEY];
+  }
+  return { ...params, _meta: meta };
 }
 
 /**

@@ -85,7 +85,14 @@ export class UpstreamUnavailableError extends Error {
  * program spawned on stdio. Keeps one connection, reconnects (restarts, for stdio) with capped
  * exponential backoff when it drops, and re-reads the catalog on every connect.
  */
-export class Upstream extends EventEmitter<{ catalog: [Catalog]; status: [UpstreamStatus] }> {
+export type ListKind = "tools" | "prompts" | "resources";
+
+export class Upstream extends EventEmitter<{
+  catalog: [Catalog];
+  status: [UpstreamStatus];
+  /** The upstream announced that one of its lists changed (the catalog has been re-read). */
+  listChanged: [ListKind];
+}> {
   readonly name: string;
   readonly transport: "http" | "stdio";
   private client: Client | undefined;
@@ -135,6 +142,11 @@ export class Upstream extends EventEmitter<{ catalog: [Catalog]; status: [Upstre
 
   get up(): boolean {
     return this.status === "up";
+  }
+
+  /** True when the connection speaks 2026-07-28 (per-request envelope, input_required). */
+  get modern(): boolean {
+    return (this.client?.getNegotiatedProtocolVersion() ?? "") >= "2026";
   }
 
   /** Calls a tool by its upstream name. Throws UpstreamUnavailableError, unsent, when not connected. */
@@ -263,8 +275,15 @@ export class Upstream extends EventEmitter<{ catalog: [Catalog]; status: [Upstre
     // HTTP upstreams are asked for 2026-07-28 first (server/discover, falling back to the 2025
     // handshake); an input_required answer is handed back, not fulfilled here. stdio upstreams keep
     // the 2025 connection, over which they may send sampling requests to the gateway.
+    // A changed list upstream (tools, prompts, resources) re-reads the whole catalog.
+    const onChanged = (kind: ListKind) => () => void this.refresh(client, kind);
     const client = new Client({ name: "edge-gateway", version: this.o.version }, {
       capabilities: this.o.sampling ? { sampling: {} } : {},
+      listChanged: {
+        tools: { autoRefresh: false, onChanged: onChanged("tools") },
+        prompts: { autoRefresh: false, onChanged: onChanged("prompts") },
+        resources: { autoRefresh: false, onChanged: onChanged("resources") },
+      },
       ...(http ? { versionNegotiation: { mode: "auto" }, inputRequired: { autoFulfill: false } } : {}),
     } as never);
     if (this.o.sampling) {
@@ -301,6 +320,21 @@ export class Upstream extends EventEmitter<{ catalog: [Catalog]; status: [Upstre
       await client.close().catch(() => undefined);
       this.markDown(error);
       this.scheduleReconnect();
+    }
+  }
+
+  private async refresh(client: Client, kind: ListKind): Promise<void> {
+    if (this.client !== client) return;
+    try {
+      const catalog = await readCatalog(client);
+      this.toolCount = catalog.tools.length;
+      this.emit("catalog", catalog);
+      this.emit("listChanged", kind);
+    } catch (error) {
+      this.o.logger.warn(
+        { upstream: this.name, err: String(error) },
+        "mcp upstream: re-reading its lists failed",
+      );
     }
   }
 

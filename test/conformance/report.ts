@@ -98,7 +98,7 @@ export function table(
     const f = fixture.scenarios?.[name];
     const g = gateway.scenarios?.[name];
     const label = (f ?? g)?.scored === false ? `${name} (not scored)` : name;
-    const note = !differing.includes(name) ? "" : exempt.has(name) ? "differs (extension)" : "DIFFERS";
+    const note = !differing.includes(name) ? "" : exempt.has(name) ? "differs (not scored)" : "DIFFERS";
     return [label, cell(f), cell(g), note];
   });
   rows.push(["scored total", cell(fixture.scored), cell(gateway.scored), ""]);
