@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { deploymentPath, findTool, type RunResult, run } from "./support.js";
+import { deploymentPath, findTool, type RunResult, run, skipWithout } from "./support.js";
 
 const SCRIPT = deploymentPath("pi", "install.sh");
 const scratch = mkdtempSync(join(tmpdir(), "gw-install-"));
@@ -46,7 +46,7 @@ describe("deployment/pi/install.sh", () => {
     expect(res.status).toBe(0);
   });
 
-  it.skipIf(!findTool("shellcheck"))("passes shellcheck", () => {
+  it.skipIf(skipWithout("shellcheck"))("passes shellcheck", () => {
     const res = run("shellcheck", ["--shell=bash", SCRIPT]);
     expect(res.stdout + res.stderr).toBe("");
     expect(res.status).toBe(0);

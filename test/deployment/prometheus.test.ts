@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { at, deploymentPath, findTool, isRecord, readYaml, run } from "./support.js";
+import { at, deploymentPath, findTool, isRecord, readYaml, run, skipWithout } from "./support.js";
 
 interface Rule {
   alert?: unknown;
@@ -12,7 +12,6 @@ interface Rule {
 const ALERTS = deploymentPath("prometheus", "alerts.yml");
 const CONFIG = deploymentPath("prometheus", "prometheus.yml");
 const RULE_TESTS = deploymentPath("prometheus", "alerts.test.yml");
-const promtool = findTool("promtool");
 
 const groups = at(readYaml(ALERTS), "groups") as { name: string; rules: Rule[] }[];
 const rules = groups.flatMap((group) => group.rules);
@@ -77,17 +76,20 @@ describe("deployment/prometheus/alerts.yml", () => {
     expect(rules.map((rule) => String(rule.alert)).filter((name) => !tested.has(name))).toEqual([]);
   });
 
-  it.skipIf(!promtool)("passes promtool check rules", () => {
+  it.skipIf(skipWithout("promtool"))("passes promtool check rules", () => {
     const res = run("promtool", ["check", "rules", ALERTS]);
     expect(res.stdout + res.stderr).toContain("SUCCESS");
     expect(res.status).toBe(0);
   });
 
-  it.skipIf(!promtool)("fires and stays quiet as alerts.test.yml expects (promtool test rules)", () => {
-    const res = run("promtool", ["test", "rules", RULE_TESTS]);
-    expect(res.stdout + res.stderr).toContain("SUCCESS");
-    expect(res.status).toBe(0);
-  });
+  it.skipIf(skipWithout("promtool"))(
+    "fires and stays quiet as alerts.test.yml expects (promtool test rules)",
+    () => {
+      const res = run("promtool", ["test", "rules", RULE_TESTS]);
+      expect(res.stdout + res.stderr).toContain("SUCCESS");
+      expect(res.status).toBe(0);
+    },
+  );
 });
 
 describe("deployment/prometheus/prometheus.yml", () => {
@@ -106,7 +108,7 @@ describe("deployment/prometheus/prometheus.yml", () => {
     expect(String(down?.expr)).toContain('job="edge-gateway"');
   });
 
-  it.skipIf(!promtool)("passes promtool check config", () => {
+  it.skipIf(skipWithout("promtool"))("passes promtool check config", () => {
     const res = run("promtool", ["check", "config", CONFIG]);
     expect(res.stdout + res.stderr).toContain("SUCCESS");
     expect(res.status).toBe(0);

@@ -37,6 +37,16 @@ export function findTool(name: string): string | undefined {
   return res.status === 0 && path !== "" && existsSync(path) ? path : undefined;
 }
 
+/**
+ * Whether to skip a check that needs `tool`: only on a developer's machine without it. In CI
+ * (`CI` set, where .ci/run installs every such tool) a missing tool is an error, never a skip.
+ */
+export function skipWithout(tool: string): boolean {
+  if (findTool(tool) !== undefined) return false;
+  if (process.env.CI) throw new Error(`${tool} is missing; .ci/run installs it`);
+  return true;
+}
+
 export interface RunResult {
   status: number | null;
   stdout: string;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../host/config/index.js";
-import { deploymentPath, findTool, readEnvFile, readText, run } from "./support.js";
+import { deploymentPath, findTool, readEnvFile, readText, run, skipWithout } from "./support.js";
 
 type Unit = Map<string, Map<string, string[]>>;
 
@@ -59,28 +59,30 @@ function verifyProblems(output: string): string[] {
     .filter((line) => line !== "" && !NEWER_KEYS.test(line));
 }
 
-const systemdAnalyze = findTool("systemd-analyze");
 const scratch = mkdtempSync(join(tmpdir(), "gw-systemd-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe("deployment/systemd/edge-gateway.service", () => {
-  it.skipIf(!systemdAnalyze)("passes systemd-analyze verify", () => {
+  it.skipIf(skipWithout("systemd-analyze"))("passes systemd-analyze verify", () => {
     const res = run("systemd-analyze", ["verify", UNIT_PATH]);
     expect(verifyProblems(res.stderr + res.stdout)).toEqual([]);
     expect(res.status).toBe(0);
   });
 
-  it.skipIf(!systemdAnalyze)("passes systemd-analyze verify with the Jetson GPU drop-in", () => {
-    const dir = join(scratch, "units");
-    mkdirSync(join(dir, "edge-gateway.service.d"), { recursive: true });
-    copyFileSync(UNIT_PATH, join(dir, "edge-gateway.service"));
-    copyFileSync(DROP_IN_PATH, join(dir, "edge-gateway.service.d", "gpu.conf"));
-    const res = run("systemd-analyze", ["verify", join(dir, "edge-gateway.service")], {
-      env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` },
-    });
-    expect(verifyProblems(res.stderr + res.stdout)).toEqual([]);
-    expect(res.status).toBe(0);
-  });
+  it.skipIf(skipWithout("systemd-analyze"))(
+    "passes systemd-analyze verify with the Jetson GPU drop-in",
+    () => {
+      const dir = join(scratch, "units");
+      mkdirSync(join(dir, "edge-gateway.service.d"), { recursive: true });
+      copyFileSync(UNIT_PATH, join(dir, "edge-gateway.service"));
+      copyFileSync(DROP_IN_PATH, join(dir, "edge-gateway.service.d", "gpu.conf"));
+      const res = run("systemd-analyze", ["verify", join(dir, "edge-gateway.service")], {
+        env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` },
+      });
+      expect(verifyProblems(res.stderr + res.stdout)).toEqual([]);
+      expect(res.status).toBe(0);
+    },
+  );
 
   it("runs the built CLI's serve command from /opt/edge-gateway as the edge-gateway user", () => {
     const pkg = JSON.parse(readText(join(deploymentPath(), "..", "package.json"))) as {
