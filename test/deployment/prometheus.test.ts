@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { at, deploymentPath, findTool, isRecord, readYaml, run, skipWithout } from "./support.js";
+import { at, deploymentPath, isRecord, readYaml, run, skipWithout } from "./support.js";
 
 interface Rule {
   alert?: unknown;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../host/config/index.js";
-import { deploymentPath, findTool, readEnvFile, readText, run, skipWithout } from "./support.js";
+import { deploymentPath, readEnvFile, readText, run, skipWithout } from "./support.js";
 
 type Unit = Map<string, Map<string, string[]>>;
 
