@@ -1,11 +1,14 @@
 // Malformed and hostile requests against the real gateway on 127.0.0.1, sent byte for byte: each
 // gets its documented status and catalogue error in OpenAI's shape, nothing gets a 5xx, and the
-// process still answers /health afterwards. The table lives in hostile-cases.ts.
+// process still answers /health afterwards. The table lives in hostile-cases.ts; generated bodies
+// (hostile-arbitraries.ts, shared with /mcp's hostile-mcp.test.ts) break a valid request one way each.
 
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_BODY_LIMIT_BYTES } from "../../host/config/index.js";
 import { ERROR_CATALOGUE, type ErrorCode } from "../../host/errors.js";
 import { chat, type Harness, startHarness } from "./harness.js";
+import { expectNoPrototypePollution, hostileBodies } from "./hostile-arbitraries.js";
 import {
   deepExtra,
   HOSTILE_CASES,
@@ -158,13 +161,30 @@ describe("hostile and malformed requests against the running gateway", () => {
     );
   });
 
+  it(`answers ${PROPERTY_RUNS} generated hostile bodies (bytes, nesting, huge strings, wrong types, prototype keys, unicode, content types) with 200 or a catalogue 4xx`, async () => {
+    const template = chat("hello there", { max_tokens: 16, temperature: 0.5, stop: ["x"], user: "u" });
+    const bodies = hostileBodies({ template, limitBytes: DEFAULT_BODY_LIMIT_BYTES });
+    await fc.assert(
+      fc.asyncProperty(bodies, async ({ kind, contentType, body }) => {
+        const headers = requestHeaders({ ...PLAIN, headers: { "content-type": contentType } });
+        const res = await send(`generated ${kind}`, h, { path: CHAT, headers, body });
+        const context = `${kind} (${contentType}) -> ${res.status} ${res.text.slice(0, 300)}`;
+        expect(res.status, context).toBeLessThan(500);
+        if (res.status >= 400) expectSomeCatalogueError(res);
+        else expect(res.json, context).toMatchObject({ object: "chat.completion" });
+      }),
+      { numRuns: PROPERTY_RUNS },
+    );
+    expectNoPrototypePollution();
+  });
+
   it("is still up afterwards and answered no request with a 5xx", async () => {
     for (const g of [h, small]) {
       const health = await fetch(`${g.gateway.url}/health`);
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: "ok" });
     }
-    expect(statuses.length).toBeGreaterThanOrEqual(HOSTILE_CASES.length + 3 * PROPERTY_RUNS);
+    expect(statuses.length).toBeGreaterThanOrEqual(HOSTILE_CASES.length + 4 * PROPERTY_RUNS);
     expect(statuses.filter((s) => s.status >= 500)).toEqual([]);
     // The gateway still serves a plain request from the local model.
     const ok = await h.post(CHAT, chat("hello after all that"));
