@@ -9,7 +9,7 @@
 // --cpu-prof-dir DIR (run the gateway under node --cpu-prof; the profile is written when it stops).
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -18,14 +18,8 @@ import { parseArgs } from "node:util";
 import { request } from "undici";
 import { cpuSnapshot, foreignCpuPct } from "./http/cpu.js";
 import { cannon, paced, sseTtfb, type Target } from "./http/load.js";
-import {
-  type Child,
-  ensureBuilt,
-  killChildrenOnExit,
-  REPO_ROOT,
-  startGateway,
-  startMock,
-} from "./http/processes.js";
+import { processMemory } from "./http/memory.js";
+import { ensureBuilt, killChildrenOnExit, REPO_ROOT, startGateway, startMock } from "./http/processes.js";
 import { addedValues, type SideResult, table, verdicts } from "./http/report.js";
 
 const API_KEY = "bench-key";
@@ -69,16 +63,6 @@ async function smoke(target: Target): Promise<string> {
     throw new Error(`${target.name}: smoke request answered ${res.statusCode}: ${text.slice(0, 500)}`);
   }
   return String(res.headers["x-edge-target"] ?? "-");
-}
-
-function peakRssMb(child: Child): number | undefined {
-  try {
-    const status = readFileSync(`/proc/${child.process.pid}/status`, "utf8");
-    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-    return kb === undefined ? undefined : Math.round(Number(kb) / 1024);
-  } catch {
-    return undefined;
-  }
 }
 
 function gitCommit(): string | undefined {
@@ -158,7 +142,7 @@ try {
   await each("max", `max throughput, ${MAX_CONNECTIONS} connections, ${seconds} s`, async (side) => {
     at(side).max = await cannon(side, { connections: MAX_CONNECTIONS, durationS: seconds });
   });
-  gatewayRssMb = peakRssMb(gateway.child);
+  gatewayRssMb = processMemory(gateway.child.process.pid)?.peakRssMb;
   await each("sse", `SSE time to first byte, ${sseRequests} sequential streams`, async (side) => {
     at(side).sse = await sseTtfb(side, sseRequests);
   });

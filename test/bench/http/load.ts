@@ -10,7 +10,8 @@ import autocannon from "autocannon";
 import { Pool } from "undici";
 
 export interface Target {
-  name: "direct" | "gateway";
+  /** The side's label in reports: "direct", "gateway", a peer's name. */
+  name: string;
   /** Origin, e.g. http://127.0.0.1:8080; requests go to `${origin}${path}`. */
   origin: string;
   path: string;

@@ -40,7 +40,8 @@ export function killChildrenOnExit(): void {
   }
 }
 
-function start(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
+/** Spawns `node ...args` in the repository root, registered to die with the bench. */
+export function spawnChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   let stopping = false;
@@ -77,7 +78,7 @@ function start(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
   };
 }
 
-function exitedEarly(child: Child, what: string): Error | undefined {
+export function exitedEarly(child: Child, what: string): Error | undefined {
   const { exitCode, signalCode } = child.process;
   if (exitCode === null && signalCode === null) return undefined;
   return new Error(`${what} exited (${exitCode ?? signalCode}) before it was ready:\n${child.output()}`);
@@ -85,7 +86,7 @@ function exitedEarly(child: Child, what: string): Error | undefined {
 
 /** Starts test/bench/mock-upstream.ts and resolves with its base URL (ending in /v1). */
 export async function startMock(): Promise<{ child: Child; url: string }> {
-  const child = start(
+  const child = spawnChild(
     "mock upstream",
     ["--import", "tsx", "test/bench/mock-upstream.ts", "--port", "0"],
     process.env,
@@ -140,7 +141,7 @@ export async function startGateway(options: GatewayOptions): Promise<{ child: Ch
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env))
     if (!name.startsWith("GATEWAY_")) env[name] = value;
-  const child = start(
+  const child = spawnChild(
     "gateway",
     [...(options.nodeArgs ?? []), ...entry, "serve", "--host", "127.0.0.1", "--port", String(port)],
     { ...env, ...options.env },
