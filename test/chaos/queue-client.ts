@@ -37,12 +37,15 @@ export interface SendOptions {
   stop?: () => boolean;
   /** Called after each acknowledgement, e.g. to kill the gateway at a count. */
   onAck?: () => void;
+  /** The request's `Idempotency-Key`, if it carries one (so a re-send finds the same item). */
+  keyOf?: (i: number) => string | undefined;
 }
 
 /** Sends until done or stopped; resolves with the indices never sent. */
 export async function sendQueued(o: SendOptions): Promise<number[]> {
   let next = 0;
   const one = async (i: number): Promise<void> => {
+    const key = o.keyOf?.(i);
     try {
       const res = await fetch(`${o.url}/v1/chat/completions`, {
         method: "POST",
@@ -50,6 +53,7 @@ export async function sendQueued(o: SendOptions): Promise<number[]> {
           authorization: `Bearer ${o.key}`,
           "content-type": "application/json",
           prefer: "respond-async",
+          ...(key === undefined ? {} : { "idempotency-key": key }),
         },
         body: JSON.stringify({ model: "auto", messages: [{ role: "user", content: contentOf(i) }] }),
         signal: AbortSignal.timeout(15_000),
