@@ -1,7 +1,7 @@
 /** How the runner child batches a generation's text for the gateway. */
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { TextBatcher } from "../../host/runner/child-text-batcher.js";
+import { TEXT_INTERVAL_MS, TextBatcher } from "../../host/runner/child-text-batcher.js";
 
 describe("TextBatcher", () => {
   it("sends the first text on the next event-loop turn, not inside the token callback", async () => {
@@ -14,7 +14,7 @@ describe("TextBatcher", () => {
     expect(sent).toEqual([["Hel", 1]]);
   });
 
-  it("gathers text arriving within 5 ms of the last send into one message", async () => {
+  it("gathers text arriving within the interval after the last send into one message, sent when it ends", async () => {
     const sent: string[] = [];
     const batcher = new TextBatcher((text) => sent.push(text));
     batcher.addText("a");
@@ -23,8 +23,19 @@ describe("TextBatcher", () => {
     batcher.addText("c");
     await nextTurn();
     expect(sent).toEqual(["a"]);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, TEXT_INTERVAL_MS + 5));
     expect(sent).toEqual(["a", "bc"]);
+  });
+
+  it("sends text arriving after the interval on the next turn, on its own: a slow model is not batched", async () => {
+    const sent: string[] = [];
+    const batcher = new TextBatcher((text) => sent.push(text));
+    batcher.addText("a");
+    await nextTurn();
+    await new Promise((resolve) => setTimeout(resolve, TEXT_INTERVAL_MS + 5));
+    batcher.addText("b");
+    await nextTurn();
+    expect(sent).toEqual(["a", "b"]);
   });
 
   it("flush sends what is pending at once, cancels the scheduled send, and leaves immediates working", async () => {
@@ -37,7 +48,7 @@ describe("TextBatcher", () => {
     expect(sent).toEqual(["a", "b"]);
     // A cancelled timer must not disturb Node's immediate queue (node-llama-cpp dispatches on it).
     await nextTurn();
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, TEXT_INTERVAL_MS + 5));
     expect(sent).toEqual(["a", "b"]);
   });
 
