@@ -125,9 +125,9 @@ describe("the offline queue across kill -9 of the gateway process and a flapping
       const executed = () => (flap.lives.length === 0 ? 0 : flap.ledger.executions.size);
       const sent = newSent();
       const keyOf = (i: number) => (i % 2 === 0 ? `client-${SEED}-${i}` : undefined);
-      // Requests go out in waves, one per life that dies mid-enqueue and one for the last life, so
-      // enqueues and deliveries overlap in every life after the first.
-      const quota = Math.ceil(TOTAL / (Math.ceil(KILLS / 2) + 1));
+      // Requests go out in waves, one per life, so enqueues and deliveries overlap in every life
+      // after the first; what a kill kept from being sent goes out with the next wave.
+      const quota = Math.ceil(TOTAL / (KILLS + 1));
       let unsent = Array.from({ length: TOTAL }, (_, i) => i);
       let retry: number[] = [];
       const kills: KillSnapshot[] = [];
@@ -178,12 +178,12 @@ describe("the offline queue across kill -9 of the gateway process and a flapping
         const midEnqueue = life % 2 === 0;
         if (midEnqueue) {
           // After a random share of this life's wave is acknowledged (the first life: cloud down).
-          ackTarget = between(random, Math.floor(batch.length * 0.2), Math.floor(batch.length * 0.8));
+          ackTarget = between(random, Math.ceil(batch.length * 0.2), Math.floor(batch.length * 0.8));
+          if (sent.acked.size - acksBefore >= ackTarget) atAckTarget();
           await within(PHASE_MS, `life ${life}: ${ackTarget} acknowledgements`, ackReached);
         } else {
           // After a random share of the deliveries, once one the cloud executed is on its way back.
-          const target =
-            executed() + between(random, Math.ceil((0.3 * TOTAL) / KILLS), Math.floor(TOTAL / KILLS));
+          const target = executed() + between(random, Math.ceil(0.3 * quota), Math.floor(0.9 * quota));
           await within(
             PHASE_MS,
             `life ${life}: ${target} executions`,
