@@ -70,6 +70,15 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       ) STRICT;
     `,
   },
+  {
+    // The MCP task worker's claims and due times seek its own few rows, not every queued LLM
+    // request (a backlog of 100k chat items would otherwise be scanned on each enqueue).
+    version: 4,
+    sql: `
+      CREATE INDEX queue_items_mcp_due ON queue_items (status, priority DESC, next_attempt_at_ms, created_at_ms)
+        WHERE kind = 'mcp_tool_call';
+    `,
+  },
 ];
 
 export function migrate(db: Database): number {

@@ -368,7 +368,7 @@ describe("QueueStore migrations", () => {
 
   it("brings a fresh database to the latest schema version, in WAL mode", () => {
     const store = qd.open(ROOMY, clock.now);
-    expect(latest).toBe(3);
+    expect(latest).toBe(4);
     expect(store.db.pragma("user_version", { simple: true })).toBe(latest);
     expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
   });
@@ -388,7 +388,7 @@ describe("QueueStore migrations", () => {
     db.pragma("user_version = 7");
     db.close();
     expect(() => new QueueStore(qd.dbPath, { limits: ROOMY })).toThrow(
-      "the queue database is at schema version 7, newer than this gateway knows (3)",
+      "the queue database is at schema version 7, newer than this gateway knows (4)",
     );
     onDisk(qd.dbPath, (check) => {
       expect(check.pragma("user_version", { simple: true })).toBe(7);

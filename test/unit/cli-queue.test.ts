@@ -238,7 +238,7 @@ describe("edge-gateway queue: data directory, usage and exit codes", () => {
     const { code, err } = q("stats");
     expect(code).toBe(1);
     expect(err).toBe(
-      "edge-gateway queue: the queue database is at schema version 9, newer than this gateway knows (3)\n",
+      "edge-gateway queue: the queue database is at schema version 9, newer than this gateway knows (4)\n",
     );
   });
 });
