@@ -7,8 +7,8 @@ import type { GatewayConfig } from "./config/index.js";
 import type { Core } from "./core/index.js";
 import { errorResponse } from "./errors.js";
 import type { Logger } from "./logger.js";
-import type { McpGateway } from "./mcp/index.js";
-import { mcpHandler, mcpOriginGuard } from "./mcp/index.js";
+import type { McpGateway } from "./mcp/gateway.js";
+import { mcpHandler, mcpOriginGuard } from "./mcp/route.js";
 import type { Metrics } from "./metrics/index.js";
 import { type OpenAIDeps, openaiRoutes } from "./openai/index.js";
 import { queueRoutes } from "./queue/index.js";
@@ -25,8 +25,8 @@ export interface AppDeps {
   checkDataDir: () => Promise<boolean> | boolean;
   /** The OpenAI-compatible API; absent, only health, readiness and metrics are served. */
   api?: ApiDeps;
-  /** The MCP endpoint's gateway; absent, `/mcp` is not served. */
-  mcp?: McpGateway;
+  /** Loads (once) the MCP endpoint's gateway; absent, `/mcp` is not served. */
+  mcp?: () => Promise<McpGateway>;
   /** True when the server binds a loopback address (decides the default Host allow-list of /mcp). */
   loopbackBind?: boolean;
   /** What the status page at `/` shows; absent, `/` is not served. */

@@ -14,7 +14,7 @@ import { probeDataDir } from "./data-dir.js";
 import { errorResponse } from "./errors.js";
 import { prepareLocalModels, runLocalModels } from "./local-models.js";
 import type { Logger } from "./logger.js";
-import { McpGateway } from "./mcp/index.js";
+import type { McpGateway } from "./mcp/gateway.js";
 import { createMetrics } from "./metrics/index.js";
 import { internalChat } from "./openai/internal-chat.js";
 import { createQueueMetrics, QueueStore, SyncWorker } from "./queue/index.js";
@@ -154,23 +154,32 @@ export async function startGateway(
     anonymous,
     offline: store && { store, config: config.queue },
   };
-  const mcp = config.mcp.enabled
-    ? new McpGateway({
+  // The MCP side loads with its SDK at start when upstreams are configured, else on the first
+  // request to /mcp: a gateway nobody speaks MCP to does not carry it.
+  let mcp: McpGateway | undefined;
+  let mcpLoading: Promise<McpGateway> | undefined;
+  const loadMcp = (): Promise<McpGateway> => {
+    mcpLoading ??= import("./mcp/gateway.js").then(({ McpGateway }) => {
+      mcp = new McpGateway({
         config: config.mcp,
         logger,
         registry: metrics.registry,
         version: readVersion(),
         store,
         catalogPath: store ? join(dataDir, "queue.db") : undefined,
-        core,
+        core: loaded,
         worker: {
           concurrency: config.queue.concurrency,
           leaseMs: config.queue.leaseMs,
           pollMs: config.queue.pollMs,
         },
         chat: internalChat(apiDeps, anonymous),
-      })
-    : undefined;
+      });
+      mcp.start();
+      return mcp;
+    });
+    return mcpLoading;
+  };
   const startedAtMs = Date.now();
   const status = (): StatusSnapshot => {
     const nowMs = systemClock.nowMs();
@@ -204,7 +213,7 @@ export async function startGateway(
         const [tier = "", limit = ""] = key.split("/");
         return { tier, limit, count };
       }),
-      mcp: mcp ? mcp.states() : null,
+      mcp: config.mcp.enabled ? (mcp?.states() ?? []) : null,
     };
   };
   const app = createApp({
@@ -214,7 +223,7 @@ export async function startGateway(
     getCore: () => core,
     checkDataDir: async () => (await checkDataDir()) && store !== undefined,
     api: apiDeps,
-    mcp,
+    mcp: config.mcp.enabled ? loadMcp : undefined,
     status,
     loopbackBind: isLoopbackHost(config.server.host),
     readyDetails: () => ({
@@ -222,7 +231,7 @@ export async function startGateway(
       cloud: monitor ? { target: cloud?.id, reachable: monitor.reachable } : null,
       targets: circuits().map(({ target, state }) => ({ target, circuit: codeName(Circuit, state) })),
       queue: store ? store.stats().byStatus : null,
-      mcp: mcp ? { upstreams: mcp.states() } : null,
+      mcp: config.mcp.enabled ? { upstreams: mcp?.states() ?? [] } : null,
     }),
   });
 
@@ -251,7 +260,7 @@ export async function startGateway(
   monitor?.start();
   const stopLocal = local && runLocalModels(local, targets, loaded, metrics.registry, logger);
   worker?.start();
-  mcp?.start();
+  if (config.mcp.enabled && config.mcp.upstreams.length > 0) await loadMcp();
 
   let closing: Promise<void> | undefined;
   let markClosed: () => void = () => undefined;
@@ -265,7 +274,7 @@ export async function startGateway(
       monitor?.stop();
       await stopLocal?.();
       await worker?.stop();
-      await mcp?.stop();
+      await mcpLoading?.then((m) => m.stop()).catch(() => undefined);
       await closeServer(server, shutdownGraceMs);
       await Promise.allSettled(targets.map((t) => t.provider.close()));
       store?.close();

@@ -1,14 +1,18 @@
-import {
-  localhostAllowedHostnames,
-  localhostAllowedOrigins,
-  validateHostHeader,
-  validateOriginHeader,
-} from "@modelcontextprotocol/server";
 import type { Context, MiddlewareHandler } from "hono";
 import type { KeyRecord } from "../auth/index.js";
 import { readBody } from "../http/node-request.js";
 import type { McpConfig } from "./config.js";
 import type { McpGateway } from "./gateway.js";
+
+/**
+ * The MCP SDK is loaded on first use: a gateway whose clients never speak MCP does not carry it
+ * (tens of MB of resident memory on a device with a few hundred).
+ */
+let sdk: Promise<typeof import("@modelcontextprotocol/server")> | undefined;
+const loadSdk = () => {
+  sdk ??= import("@modelcontextprotocol/server");
+  return sdk;
+};
 
 /** JSON-RPC 2.0 error codes the transport answers before the SDK sees a message. */
 const PARSE_ERROR = -32700;
@@ -25,10 +29,12 @@ function rpcError(c: Context, status: 400 | 403 | 413, code: number, message: st
  * (API keys required), any Host passes unless `mcp.allowedHosts` lists some.
  */
 export function mcpOriginGuard(config: McpConfig, loopbackBind: boolean): MiddlewareHandler {
-  const hosts =
-    config.allowedHosts.length > 0 ? config.allowedHosts : loopbackBind ? localhostAllowedHostnames() : [];
-  const origins = config.allowedOrigins.length > 0 ? config.allowedOrigins : localhostAllowedOrigins();
   return async function guardOrigin(c, next) {
+    const { localhostAllowedHostnames, localhostAllowedOrigins, validateHostHeader, validateOriginHeader } =
+      await loadSdk();
+    const hosts =
+      config.allowedHosts.length > 0 ? config.allowedHosts : loopbackBind ? localhostAllowedHostnames() : [];
+    const origins = config.allowedOrigins.length > 0 ? config.allowedOrigins : localhostAllowedOrigins();
     if (hosts.length > 0) {
       const host = validateHostHeader(c.req.header("host"), hosts);
       if (!host.ok) return rpcError(c, 403, INVALID_REQUEST, `Forbidden: ${host.message}`);
@@ -44,8 +50,9 @@ export function mcpOriginGuard(config: McpConfig, loopbackBind: boolean): Middle
  * or a JSON-RPC batch itself (batches are not part of MCP since 2025-06-18), and hands single
  * messages to the SDK's stateless serving.
  */
-export function mcpHandler(mcp: McpGateway, bodyLimitBytes: number) {
+export function mcpHandler(load: () => Promise<McpGateway>, bodyLimitBytes: number) {
   return async function serveMcp(c: Context<{ Variables: { client: KeyRecord } }>): Promise<Response> {
+    const mcp = await load();
     const client = c.get("client");
     const headers = new Headers(c.req.raw.headers);
     const request = new Request(c.req.url, { method: c.req.method, headers });
