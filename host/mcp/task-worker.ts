@@ -1,22 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { ProtocolError } from "@modelcontextprotocol/client";
 import { type Core, RetryClass } from "../core/index.js";
-import type { Logger } from "../logger.js";
-import type { QueueItem, QueueStore } from "../queue/index.js";
+import type { QueueItem } from "../queue/index.js";
+import { LaneWorker, type LaneWorkerOptions } from "../queue/lane-worker.js";
 import type { McpMetrics } from "./metrics.js";
 import { IDEMPOTENCY_META_KEY, payloadOf } from "./tasks.js";
 import { neverReached, type Upstream } from "./upstream.js";
 
-export interface TaskWorkerOptions {
-  store: QueueStore;
+export interface TaskWorkerOptions extends LaneWorkerOptions {
   core: Core;
-  logger: Logger;
   metrics: McpMetrics;
   upstreams: ReadonlyMap<string, Upstream>;
-  concurrency: number;
-  leaseMs: number;
-  pollMs: number;
-  now?: () => number;
 }
 
 /**
@@ -25,90 +19,28 @@ export interface TaskWorkerOptions {
  * stored as it came and served by `tasks/get`. A JSON-RPC error from the upstream fails the task;
  * an unreachable upstream is not an attempt; anything else is retried on the core's schedule.
  */
-export class TaskWorker {
+export class TaskWorker extends LaneWorker {
   readonly owner = `m_${randomBytes(8).toString("hex")}`;
-  private readonly now: () => number;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private pumping = false;
-  private inflight = 0;
-  private readonly aborts = new Set<AbortController>();
-  private readonly idle: (() => void)[] = [];
 
   constructor(private readonly o: TaskWorkerOptions) {
-    this.now = o.now ?? Date.now;
+    super("mcp", "mcp task", o);
   }
 
   start(): void {
-    this.running = true;
-    this.o.store.on("enqueued", this.wake);
     for (const u of this.o.upstreams.values()) u.on("status", this.onStatus);
-    this.wake();
+    this.startPumping();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    this.o.store.off("enqueued", this.wake);
     for (const u of this.o.upstreams.values()) u.off("status", this.onStatus);
-    for (const a of this.aborts) a.abort();
-    if (this.inflight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    await this.stopPumping();
   }
-
-  readonly wake = (): void => {
-    if (!this.running) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.pump(), 0);
-    this.timer.unref();
-  };
 
   private readonly onStatus = (status: string): void => {
     if (status === "up") this.wake();
   };
 
-  private pump(): void {
-    if (!this.running || this.pumping) return;
-    this.pumping = true;
-    try {
-      while (this.running && this.inflight < this.o.concurrency) {
-        const items = this.o.store.claimDue(
-          this.owner,
-          this.o.concurrency - this.inflight,
-          this.o.leaseMs,
-          "mcp",
-        );
-        if (items.length === 0) break;
-        for (const item of items) {
-          this.inflight++;
-          this.deliver(item)
-            .catch((error: unknown) =>
-              this.o.logger.error({ err: error, id: item.id }, "mcp task: bookkeeping failed"),
-            )
-            .finally(() => {
-              this.inflight--;
-              if (this.inflight === 0) for (const resolve of this.idle.splice(0)) resolve();
-              this.pump();
-            });
-        }
-      }
-    } catch (error) {
-      this.o.logger.error({ err: error }, "mcp task: claiming failed");
-    } finally {
-      this.pumping = false;
-      this.scheduleNext();
-    }
-  }
-
-  private scheduleNext(): void {
-    if (!this.running) return;
-    clearTimeout(this.timer);
-    const due = this.o.store.nextDueAtMs("mcp");
-    const wait = due === undefined ? this.o.pollMs : Math.min(this.o.pollMs, Math.max(0, due - this.now()));
-    this.timer = setTimeout(() => this.pump(), wait);
-    this.timer.unref();
-  }
-
-  private async deliver(item: QueueItem): Promise<void> {
+  protected async deliver(item: QueueItem): Promise<void> {
     const { store, core, metrics, logger } = this.o;
     const payload = payloadOf(item);
     const upstream = this.o.upstreams.get(payload.upstream);

@@ -2,34 +2,23 @@ import { randomBytes } from "node:crypto";
 import type { Clock } from "../clock.js";
 import type { CloudMonitor } from "../connectivity/cloud-monitor.js";
 import { type Core, RetryClass, Ticket } from "../core/index.js";
-import type { Logger } from "../logger.js";
 import { ProviderError } from "../providers/types.js";
 import { outcomeOf } from "../routing/executor.js";
 import type { Target } from "../routing/targets.js";
+import { LaneWorker, type LaneWorkerOptions } from "./lane-worker.js";
 import type { QueueMetrics } from "./metrics.js";
-import type { QueueStore } from "./store.js";
 import type { QueueItem } from "./types.js";
 
-export interface SyncWorkerOptions {
-  store: QueueStore;
+export interface SyncWorkerOptions extends LaneWorkerOptions {
   core: Core;
   /** Monotonic time for the core's health records. */
   clock: Clock;
-  logger: Logger;
   metrics: QueueMetrics;
   targets: readonly Target[];
   /** Paused while it reports the cloud unreachable; its return wakes the worker. */
   monitor?: CloudMonitor;
-  /** Deliveries in flight at once toward the upstream. */
-  concurrency: number;
-  /** A lease longer than any delivery can take; an expired one is reclaimed. */
-  leaseMs: number;
-  /** Longest sleep between looks at the queue. */
-  pollMs: number;
   /** Finished items and stored answers are forgotten after this long. */
   retentionMs: number;
-  /** Wall-clock ms, as the store keeps. */
-  now?: () => number;
 }
 
 const HOUSEKEEPING_MS = 30_000;
@@ -45,97 +34,41 @@ async function readBody(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
  * id>` so a receiver that honours it executes it once however often a cut-off delivery is re-sent,
  * stores the answer byte for byte, and on failure asks the core when to try again.
  */
-export class SyncWorker {
-  /** Lease owner for this process: leases held by any other owner are from a dead process. */
+export class SyncWorker extends LaneWorker {
   readonly owner = `w_${randomBytes(8).toString("hex")}`;
-  private readonly now: () => number;
   private readonly byId: Map<string, Target>;
-  private timer: NodeJS.Timeout | undefined;
-  private inflight = 0;
-  private running = false;
-  private pumping = false;
   private lastHousekeepingMs = 0;
-  private readonly aborts = new Set<AbortController>();
-  private readonly idle: (() => void)[] = [];
 
   constructor(private readonly o: SyncWorkerOptions) {
-    this.now = o.now ?? Date.now;
+    super("llm", "queue", o);
     this.byId = new Map(o.targets.map((t) => [t.id, t]));
   }
 
   start(): void {
-    this.running = true;
     const reclaimed = this.o.store.reclaimLeases(this.owner);
     if (reclaimed > 0)
       this.o.logger.warn({ reclaimed }, "queue: reclaimed in-flight items of a previous run");
-    this.o.store.on("enqueued", this.wake);
     this.o.monitor?.on("change", this.onLink);
-    this.wake();
+    this.startPumping();
   }
 
   /** Stops claiming, aborts deliveries in flight (their items go back untried) and waits for them. */
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    this.o.store.off("enqueued", this.wake);
     this.o.monitor?.off("change", this.onLink);
-    for (const a of this.aborts) a.abort();
-    if (this.inflight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    await this.stopPumping();
   }
-
-  readonly wake = (): void => {
-    if (!this.running) return;
-    clearTimeout(this.timer);
-    // Next turn: an enqueue's commit or a link change should not run deliveries inside its caller.
-    this.timer = setTimeout(() => this.pump(), 0);
-    this.timer.unref();
-  };
 
   private readonly onLink = (reachable: boolean): void => {
     if (reachable) this.wake();
   };
 
-  private pump(): void {
-    if (!this.running || this.pumping) return;
-    this.pumping = true;
-    try {
-      this.housekeeping();
-      while (this.running && this.inflight < this.o.concurrency && (this.o.monitor?.reachable ?? true)) {
-        const items = this.o.store.claimDue(this.owner, this.o.concurrency - this.inflight, this.o.leaseMs);
-        if (items.length === 0) break;
-        for (const item of items) {
-          this.inflight++;
-          this.deliver(item)
-            .catch((error: unknown) => {
-              // A failure on this side (a full disk, a bug): the lease lapses and the item is
-              // reclaimed; the process must not go down with it.
-              this.o.logger.error({ err: error, id: item.id }, "queue: delivery bookkeeping failed");
-            })
-            .finally(() => {
-              this.inflight--;
-              if (this.inflight === 0) for (const resolve of this.idle.splice(0)) resolve();
-              this.pump();
-            });
-        }
-      }
-    } catch (error) {
-      this.o.logger.error({ err: error }, "queue: claiming failed");
-    } finally {
-      this.pumping = false;
-      this.scheduleNext();
-    }
+  /** Paused while the cloud is unreachable; its return wakes the worker. */
+  protected override mayClaim(): boolean {
+    return this.o.monitor?.reachable ?? true;
   }
 
-  private scheduleNext(): void {
-    if (!this.running) return;
-    clearTimeout(this.timer);
-    // A due item cannot be claimed while the link is down or every slot is busy, and the link's
-    // return and each finished delivery wake the worker: timing the sleep to it would spin.
-    const blocked = this.inflight >= this.o.concurrency || !(this.o.monitor?.reachable ?? true);
-    const due = blocked ? undefined : this.o.store.nextDueAtMs();
-    const wait = due === undefined ? this.o.pollMs : Math.min(this.o.pollMs, Math.max(0, due - this.now()));
-    this.timer = setTimeout(() => this.pump(), wait);
-    this.timer.unref();
+  protected override beforeClaims(): void {
+    this.housekeeping();
   }
 
   private housekeeping(): void {
@@ -147,7 +80,7 @@ export class SyncWorker {
     this.o.store.recount();
   }
 
-  private async deliver(item: QueueItem): Promise<void> {
+  protected async deliver(item: QueueItem): Promise<void> {
     const { store, core, clock, metrics } = this.o;
     const target = this.byId.get(item.target);
     if (!target) {
