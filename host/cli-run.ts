@@ -38,8 +38,8 @@ Any other key is set as GATEWAY_<SECTION>__<KEY>, words split by "_", levels by 
 Cloud and keys: GATEWAY_CLOUD_URL (base URL ending in /v1), GATEWAY_CLOUD_API_KEY,
   GATEWAY_API_KEYS (key or key:tier, comma-separated).
 
-Endpoints: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models,
-  GET /health (liveness), GET /ready (503 until ready), GET /metrics (Prometheus).
+Endpoints: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, POST /mcp (MCP),
+  GET / (status page), GET /health (liveness), GET /ready (503 until ready), GET /metrics.
 Exit codes: 0 stopped cleanly, 1 failed to start, 2 bad configuration or usage.
 `;
 
