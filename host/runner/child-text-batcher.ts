@@ -1,21 +1,22 @@
 import { performance } from "node:perf_hooks";
 
 /**
- * At most one text message per this interval (40 a second), the first of a generation at once. Each
- * message wakes the gateway and, through it, the client; on a small device those wake-ups take cores
- * from the model (measured on 2 shared cores, tiny model at ~3,500 tokens/s: the tokens after a
- * message come ~40% slower for about a millisecond, and HTTP streaming ran at 0.90x of node-llama-cpp
- * in-process with 5 ms, 0.94x with 16 ms, 0.97x with 25 ms, 0.99x with one message at the end).
- * 25 ms is below what a reader notices, and a model slower than 40 tokens a second is not batched.
+ * At most one text message per this interval (30 a second), the first of a generation at once. Each
+ * message wakes the gateway and, through it, the client, and on a small device those wake-ups push
+ * the model's threads off their cores: measured on 2 shared cores with the tiny model at ~3,500
+ * tokens/s, the tokens right after a message took ~45% longer for about a millisecond, and HTTP
+ * streaming ran at 0.82-0.90x of node-llama-cpp in-process with 5 ms, ~0.94x with 16 ms, 0.97-1.0x
+ * with 33 ms and with a single message at the end. 33 ms is below what a reader notices, and a model
+ * slower than 30 tokens a second still sends every token on its own.
  */
-export const TEXT_INTERVAL_MS = 25;
+export const TEXT_INTERVAL_MS = 33;
 
 /**
  * Collects a generation's text for the gateway and sends it off the token path. A send happens on a
  * later event-loop turn, not inside the token callback: by then LlamaChat has started the next token
  * on llama.cpp's thread, so the IPC write overlaps the compute instead of delaying it. A slow model
  * (one token every tens of ms) still sends every token on its own, at once; a fast one sends a batch
- * every 25 ms, which keeps the gateway's event loop and the device's cores free for the model.
+ * every 33 ms, which keeps the gateway's event loop and the device's cores free for the model.
  */
 export class TextBatcher {
   private text = "";
