@@ -10,20 +10,31 @@ import type { z } from "zod";
 
 type Schema = z.ZodType;
 
-/** The parts of zod v4's public `_zod.def` this module reads; wider than any single def type. */
-interface LooseDef {
+/** The parts of zod v4's public `_zod.def` the config code reads; wider than any single def type. */
+export interface LooseDef {
   type: string;
   innerType?: Schema;
   in?: Schema;
   shape?: Record<string, Schema>;
   valueType?: Schema;
+  element?: Schema;
+  options?: Schema[];
 }
 
-function defOf(schema: Schema): LooseDef {
+export function defOf(schema: Schema): LooseDef {
   return schema._zod.def as unknown as LooseDef;
 }
 
-const WRAPPERS = new Set(["default", "prefault", "optional", "nullable", "readonly", "catch", "nonoptional"]);
+/** Schema types that wrap one inner schema without changing its shape. */
+export const WRAPPERS = new Set([
+  "default",
+  "prefault",
+  "optional",
+  "nullable",
+  "readonly",
+  "catch",
+  "nonoptional",
+]);
 
 function unwrap(schema: Schema): Schema {
   let current = schema;

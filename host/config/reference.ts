@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { defOf, WRAPPERS } from "./coerce.js";
 import { gatewayConfigSchema } from "./schema.js";
 import { envNameFor, FLAG_PATHS } from "./sources.js";
 
@@ -33,22 +34,6 @@ export interface ReferenceSection {
 }
 
 type Schema = z.ZodType;
-
-interface LooseDef {
-  type: string;
-  innerType?: Schema;
-  in?: Schema;
-  shape?: Record<string, Schema>;
-  valueType?: Schema;
-  element?: Schema;
-  options?: Schema[];
-}
-
-function defOf(schema: Schema): LooseDef {
-  return schema._zod.def as unknown as LooseDef;
-}
-
-const WRAPPERS = new Set(["default", "prefault", "optional", "nullable", "readonly", "catch", "nonoptional"]);
 
 /** The schema and every wrapper under it, outermost first; the last one is the value's own type. */
 function layers(schema: Schema): Schema[] {
