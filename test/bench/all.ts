@@ -12,7 +12,6 @@
 // --suites core,queue,local (default all; "" for none), --quiet-wait S (first wait up to S seconds
 // for other processes to use under 10% of the machine; default 0).
 
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
@@ -38,6 +37,7 @@ import type { Target } from "./http/load.js";
 import {
   type Child,
   ensureBuilt,
+  gitCommit,
   killChildrenOnExit,
   REPO_ROOT,
   startGateway,
@@ -85,19 +85,6 @@ for (const name of suiteNames)
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
 const load = () => loadavg().map((n) => Math.round(n * 100) / 100);
-
-function gitCommit(): string | undefined {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" });
-    const dirty = execFileSync("git", ["status", "--porcelain", "host"], {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-    });
-    return `${head.trim()}${dirty.trim() === "" ? "" : "+dirty"}`;
-  } catch {
-    return undefined;
-  }
-}
 
 killChildrenOnExit();
 const startedMs = performance.now();
@@ -210,7 +197,7 @@ const summaries = sidesPart.sides;
 const record: BenchResults = {
   bench: "all",
   date: new Date().toISOString(),
-  commit: gitCommit(),
+  commit: gitCommit("host"),
   machine: {
     cpus: availableParallelism(),
     cpuModel: cpu?.model.trim(),

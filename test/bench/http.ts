@@ -8,7 +8,6 @@
 // --gateway dist|tsx (default dist: node dist/host/cli.js, rebuilt when stale),
 // --cpu-prof-dir DIR (run the gateway under node --cpu-prof; the profile is written when it stops).
 
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -19,7 +18,14 @@ import { request } from "undici";
 import { cpuSnapshot, foreignCpuPct } from "./http/cpu.js";
 import { cannon, paced, sseTtfb, type Target } from "./http/load.js";
 import { processMemory } from "./http/memory.js";
-import { ensureBuilt, killChildrenOnExit, REPO_ROOT, startGateway, startMock } from "./http/processes.js";
+import {
+  ensureBuilt,
+  gitCommit,
+  killChildrenOnExit,
+  REPO_ROOT,
+  startGateway,
+  startMock,
+} from "./http/processes.js";
 import { addedValues, type SideResult, table, verdicts } from "./http/report.js";
 
 const API_KEY = "bench-key";
@@ -63,19 +69,6 @@ async function smoke(target: Target): Promise<string> {
     throw new Error(`${target.name}: smoke request answered ${res.statusCode}: ${text.slice(0, 500)}`);
   }
   return String(res.headers["x-edge-target"] ?? "-");
-}
-
-function gitCommit(): string | undefined {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" });
-    const dirty = execFileSync("git", ["status", "--porcelain", "host"], {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-    });
-    return `${head.trim()}${dirty.trim() === "" ? "" : "+dirty"}`;
-  } catch {
-    return undefined;
-  }
 }
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
@@ -155,7 +148,7 @@ try {
   const record = {
     bench: "http",
     date: new Date().toISOString(),
-    commit: gitCommit(),
+    commit: gitCommit("host"),
     node: process.version,
     cpus: availableParallelism(),
     loadAvg1mAtStart,

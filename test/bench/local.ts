@@ -12,13 +12,13 @@
 // --restarts N (default 3), --mode dist|tsx (default dist, rebuilt when stale), --gateway-env K=V
 // (repeatable, passed to the HTTP gateway, e.g. its local thread count).
 
-import { type ChildProcess, execFileSync, fork } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ensureBuilt, killChildrenOnExit, REPO_ROOT } from "./http/processes.js";
+import { ensureBuilt, gitCommit, killChildrenOnExit, REPO_ROOT } from "./http/processes.js";
 import { openDirect } from "./local/direct.js";
 import { gatewayWiresRunner, type HttpSide, openHttp } from "./local/http-side.js";
 import { median, type RunFigures, round2, type SideSummary, summarise } from "./local/measure.js";
@@ -114,16 +114,6 @@ async function workerRun(worker: ReturnType<typeof startWorker>, i: number, eosT
   const reply = await worker.call({ type: "run", prompt: prompt(i), tokens, seed: i, eosToken });
   if (reply.type !== "run") throw new Error(`unexpected ${reply.type}`);
   return reply;
-}
-
-function gitCommit(): string | undefined {
-  try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" });
-    const dirty = execFileSync("git", ["status", "--porcelain"], { cwd: REPO_ROOT, encoding: "utf8" });
-    return `${head.trim()}${dirty.trim() ? "+dirty" : ""}`;
-  } catch {
-    return undefined;
-  }
 }
 
 killChildrenOnExit();

@@ -2,7 +2,7 @@
  * The bench's child processes: the mock upstream and the gateway, each with its own event loop. Every
  * child is registered so an exit, an error or Ctrl-C takes them all down with the bench.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +13,20 @@ import { request } from "undici";
 import { freePort } from "../../support/free-port.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** The commit a bench ran on, `+dirty` when `paths` (the whole tree when none) have changes. */
+export function gitCommit(...paths: string[]): string | undefined {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" });
+    const dirty = execFileSync("git", ["status", "--porcelain", ...paths], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    });
+    return `${head.trim()}${dirty.trim() === "" ? "" : "+dirty"}`;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface Child {
   process: ChildProcess;
