@@ -23,6 +23,11 @@ export interface UpstreamResponse {
   /** Lower-case header names. */
   headers: Readonly<Record<string, string>>;
   body: AsyncIterable<Uint8Array>;
+  /**
+   * The whole body at once, cheaper than iterating `body` when the caller wants it all (a JSON
+   * answer). Rejects with a ProviderError, a "protocol" one past `limitBytes`. Use one of the two.
+   */
+  readAll?(limitBytes: number): Promise<Uint8Array>;
 }
 
 /** How a call failed, in the terms the policy core's outcomes use. */

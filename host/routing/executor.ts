@@ -124,6 +124,12 @@ export async function execute(deps: ExecutorDeps, req: ExecuteRequest): Promise<
         requestId: req.requestId,
         headers: req.headers,
       });
+      if (!req.stream && res.readAll) {
+        const bytes = await res.readAll(MAX_JSON_BYTES);
+        if (target.kind === "cloud") monitor?.reportSuccess();
+        end(Outcome.Ok);
+        return { kind: "json", target, status: res.status, headers: res.headers, bytes };
+      }
       const it = res.body[Symbol.asyncIterator]();
       const first = await it.next();
       if (target.kind === "cloud") monitor?.reportSuccess();

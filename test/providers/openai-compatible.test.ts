@@ -100,6 +100,29 @@ describe("createOpenAICompatibleProvider", () => {
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 
+  it("reads a whole JSON answer with readAll and then lets go of the caller's signal", async () => {
+    const controller = new AbortController();
+    const res = await make().call("chat/completions", CHAT, opts(controller.signal));
+    const text = Buffer.from(await (res.readAll as (n: number) => Promise<Uint8Array>)(1 << 20)).toString();
+    expect(JSON.parse(text)).toMatchObject({ object: "chat.completion" });
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
+  it("fails readAll as protocol past its limit, and as protocol when the upstream drops mid-body", async () => {
+    const p = make();
+    const big = await p.call("chat/completions", CHAT, opts());
+    const tooBig = (await big.readAll?.(10).catch((e: unknown) => e)) as ProviderError;
+    expect(tooBig).toBeInstanceOf(ProviderError);
+    expect(tooBig.kind).toBe("protocol");
+    expect(tooBig.message).toContain("larger than 10 bytes");
+
+    upstream.next({ dropAfterChunks: 1 });
+    const cut = await p.call("chat/completions", CHAT, opts());
+    const dropped = (await cut.readAll?.(1 << 20).catch((e: unknown) => e)) as ProviderError;
+    expect(dropped).toBeInstanceOf(ProviderError);
+    expect(dropped.kind).toBe("protocol");
+  });
+
   it("reads a Retry-After HTTP date against the injected clock", async () => {
     const nowMs = Date.parse("2026-01-01T00:00:00Z");
     upstream.next({ status: 503, retryAfter: new Date(nowMs + 7_000).toUTCString() });

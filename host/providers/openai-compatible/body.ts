@@ -1,4 +1,5 @@
-import type { ProviderError } from "../types.js";
+import type { Readable } from "node:stream";
+import { ProviderError } from "../types.js";
 
 /** undici's response body as far as we use it: a byte stream we can cut off. */
 export interface UpstreamBody extends AsyncIterable<Uint8Array> {
@@ -67,4 +68,56 @@ export function byteStream(
       };
     },
   };
+}
+
+/**
+ * The whole 2xx body, collected with listeners rather than an async iterator (several promises per
+ * chunk): errors mapped to ProviderError, more than `limitBytes` a "protocol" error that destroys the
+ * body, and `onEnd` called exactly once when it is over either way.
+ */
+export function readAllBytes(
+  body: Readable,
+  limitBytes: number,
+  mapError: (err: unknown) => ProviderError,
+  onEnd: () => void,
+): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    const settle = () => {
+      body.off("data", onData);
+      body.off("end", onEndEvent);
+      body.off("error", onError);
+      body.off("close", onClose);
+      onEnd();
+    };
+    const fail = (error: ProviderError) => {
+      settle();
+      reject(error);
+    };
+    const onData = (chunk: Uint8Array) => {
+      size += chunk.byteLength;
+      if (size > limitBytes) {
+        fail(new ProviderError("protocol", `upstream answer larger than ${limitBytes} bytes`));
+        // Destroying makes undici emit an abort error nobody is waiting for any more.
+        body.on("error", () => undefined);
+        body.destroy();
+        return;
+      }
+      parts.push(chunk);
+    };
+    const onEndEvent = () => {
+      settle();
+      resolve(parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts, size));
+    };
+    const onError = (err: Error) => fail(mapError(err));
+    // Closed without 'end' or 'error' (destroyed from outside): the answer is incomplete.
+    const onClose = () => {
+      if (!body.readableEnded) fail(mapError(new Error("upstream body closed before its end")));
+    };
+    body.on("data", onData);
+    body.on("end", onEndEvent);
+    body.on("error", onError);
+    body.on("close", onClose);
+  });
 }

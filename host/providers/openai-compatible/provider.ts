@@ -6,7 +6,7 @@ import {
   ProviderError,
   type UpstreamResponse,
 } from "../types.js";
-import { byteStream, readErrorBody } from "./body.js";
+import { byteStream, readAllBytes, readErrorBody } from "./body.js";
 import { openCallScope } from "./call-scope.js";
 import { toProviderError } from "./classify-error.js";
 import { buildRequestHeaders, responseHeaders } from "./headers.js";
@@ -79,6 +79,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
       status: res.statusCode,
       headers: responseHeaders(res.headers),
       body: byteStream(res.body, mapError, scope.dispose),
+      readAll: (limitBytes) => readAllBytes(res.body, limitBytes, mapError, scope.dispose),
     };
   }
 
