@@ -21,6 +21,7 @@ import { createQueueMetrics, QueueStore, SyncWorker } from "./queue/index.js";
 import { buildTargets, type ProviderFactory } from "./routing/targets.js";
 import type { RunnerSupervisor } from "./runner/index.js";
 import type { StatusSnapshot } from "./status/route.js";
+import { baselineTierForLaterWasm, hasDeployedFlags, heapLimitMb } from "./runtime.js";
 import { readVersion } from "./version.js";
 
 export interface StartOptions {
@@ -80,6 +81,7 @@ export async function startGateway(
     );
   }
   let core: Core | undefined = loadCore(config, wasmPath, logger);
+  baselineTierForLaterWasm();
   const tiers = core.tierNames();
   for (const key of keyring.records()) {
     if (!tiers.includes(key.tier)) {
@@ -254,7 +256,15 @@ export async function startGateway(
   });
   const url = formatUrl(server.address() as AddressInfo);
   logger.info(
-    { url, dataDir, targets: targets.map((t) => t.id), keys: keyring.size, logLevel: config.log.level },
+    {
+      url,
+      dataDir,
+      targets: targets.map((t) => t.id),
+      keys: keyring.size,
+      logLevel: config.log.level,
+      heapLimitMb: heapLimitMb(),
+      deployedNodeFlags: hasDeployedFlags(),
+    },
     "listening",
   );
   monitor?.start();

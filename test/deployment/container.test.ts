@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { NODE_FLAGS } from "../../host/runtime.js";
 import { deploymentPath, REPO, readText } from "./support.js";
 
 interface Instruction {
@@ -125,9 +126,10 @@ describe("deployment/container/Containerfile", () => {
     expect(find(runtime, "VOLUME").map((i) => i.args)).toContain('["/var/lib/edge-gateway"]');
   });
 
-  it("starts the CLI package.json names, with serve", () => {
+  it("starts the CLI package.json names, with the deployed node flags and serve", () => {
     const pkg = JSON.parse(readText(join(REPO, "package.json"))) as { bin: Record<string, string> };
-    expect(find(runtime, "ENTRYPOINT").at(-1)?.args).toBe(`["node", "/app/${pkg.bin["edge-gateway"]}"]`);
+    const flags = NODE_FLAGS.map((f) => `"${f}", `).join("");
+    expect(find(runtime, "ENTRYPOINT").at(-1)?.args).toBe(`["node", ${flags}"/app/${pkg.bin["edge-gateway"]}"]`);
     expect(find(runtime, "CMD").at(-1)?.args).toBe('["serve"]');
   });
 });

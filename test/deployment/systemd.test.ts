@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../host/config/index.js";
+import { NODE_FLAGS } from "../../host/runtime.js";
 import { deploymentPath, readEnvFile, readText, run, skipWithout } from "./support.js";
 
 type Unit = Map<string, Map<string, string[]>>;
@@ -84,12 +85,12 @@ describe("deployment/systemd/edge-gateway.service", () => {
     },
   );
 
-  it("runs the built CLI's serve command from /opt/edge-gateway as the edge-gateway user", () => {
+  it("runs the built CLI's serve command from /opt/edge-gateway, with the deployed node flags, as the edge-gateway user", () => {
     const pkg = JSON.parse(readText(join(deploymentPath(), "..", "package.json"))) as {
       bin: Record<string, string>;
     };
     expect(value(unit, "Service", "ExecStart")).toBe(
-      `/usr/bin/env node /opt/edge-gateway/${pkg.bin["edge-gateway"]} serve`,
+      `/usr/bin/env node ${NODE_FLAGS.join(" ")} /opt/edge-gateway/${pkg.bin["edge-gateway"]} serve`,
     );
     expect(value(unit, "Service", "User")).toBe("edge-gateway");
     expect(value(unit, "Service", "Group")).toBe("edge-gateway");

@@ -1,0 +1,46 @@
+import { getHeapStatistics, setFlagsFromString } from "node:v8";
+
+/**
+ * The Node flags the gateway is deployed with: `npm start`, the systemd unit and the container all
+ * run `node ${NODE_FLAGS} dist/host/cli.js serve` (test/deployment checks they agree). They bound the
+ * V8 heap for a device with little memory:
+ *
+ * - `--max-semi-space-size=8`: the young generation is 2 x 8 MB instead of 2 x 16 MB. Every request's
+ *   garbage dies young, so a smaller nursery costs more frequent (cheap) scavenges, not more memory.
+ * - `--max-old-space-size=128`: with a small maximum V8 grows the old generation by about 1.3x of
+ *   what survived the last full collection instead of up to 4x, so garbage promoted under load is
+ *   collected at tens of MB rather than at a hundred. The gateway's live heap is about 25 MB
+ *   serving; 128 MB leaves room for large bodies and an MCP catalogue.
+ *
+ * docs/performance.md has the measurements behind both numbers (throughput and peak memory with and
+ * without them, in one run).
+ */
+export const NODE_FLAGS = ["--max-semi-space-size=8", "--max-old-space-size=128"] as const;
+
+/** The V8 heap limit this process runs with, in MiB. */
+export function heapLimitMb(): number {
+  return Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
+}
+
+/** Whether this process was started with every flag of NODE_FLAGS (on the command line or in NODE_OPTIONS). */
+export function hasDeployedFlags(
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions = process.env.NODE_OPTIONS ?? "",
+): boolean {
+  const given = new Set([...execArgv, ...nodeOptions.split(/\s+/)]);
+  return NODE_FLAGS.every((flag) => given.has(flag));
+}
+
+/**
+ * Compiles every WebAssembly module loaded from now on with V8's baseline tier (Liftoff) only. Call
+ * it once the policy core is compiled: V8 reads the flag when it compiles a module, so the core keeps
+ * its optimizing tier (its routing decision takes 150 ns optimized and 205 ns baseline-only). The
+ * module that matters is undici's HTTP/1 parser (llhttp), compiled on the first upstream connection:
+ * when the optimizing tier picks up its parser function under the first requests, that one compile
+ * takes about 35 MB for a moment, a third of the gateway's footprint, and the high-water mark is
+ * what a device has to provision for. Measured here the baseline parser costs no throughput the bench
+ * can see.
+ */
+export function baselineTierForLaterWasm(): void {
+  setFlagsFromString("--liftoff-only");
+}
