@@ -1,11 +1,13 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
-import { type RequestIdVariables, requestId } from "hono/request-id";
+import type { RequestIdVariables } from "hono/request-id";
 import { routePath } from "hono/route";
 import { authMiddleware, type KeyRecord, type Keyring } from "./auth/index.js";
 import type { GatewayConfig } from "./config/index.js";
 import type { Core } from "./core/index.js";
 import { errorResponse } from "./errors.js";
+import { requestHeader } from "./http/node-request.js";
+import { requestId } from "./http/request-id.js";
 import type { Logger } from "./logger.js";
 import type { McpGateway } from "./mcp/gateway.js";
 import { mcpHandler, mcpOriginGuard } from "./mcp/route.js";
@@ -215,7 +217,7 @@ function securityHeaders(): MiddlewareHandler<AppEnv> {
  */
 function contentLengthLimit(limitBytes: number): MiddlewareHandler<AppEnv> {
   return async function bodyLimit(c, next) {
-    const declared = Number(c.req.header("content-length") ?? 0);
+    const declared = Number(requestHeader(c, "content-length") ?? 0);
     if (declared > limitBytes) {
       const { body, status } = errorResponse("payload_too_large");
       return c.json(body, status);

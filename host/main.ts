@@ -20,8 +20,8 @@ import { internalChat } from "./openai/internal-chat.js";
 import { createQueueMetrics, QueueStore, SyncWorker } from "./queue/index.js";
 import { buildTargets, type ProviderFactory } from "./routing/targets.js";
 import type { RunnerSupervisor } from "./runner/index.js";
-import type { StatusSnapshot } from "./status/route.js";
 import { baselineTierForLaterWasm, hasDeployedFlags, heapLimitMb } from "./runtime.js";
+import type { StatusSnapshot } from "./status/route.js";
 import { readVersion } from "./version.js";
 
 export interface StartOptions {

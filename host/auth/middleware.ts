@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { sendError } from "../errors.js";
+import { requestHeader } from "../http/node-request.js";
 import { BEARER_TOKEN } from "./env-keys.js";
 import { createAnonymousRecord, type KeyRecord, type Scope } from "./key-record.js";
 import type { Keyring } from "./keyring.js";
@@ -37,7 +38,7 @@ export function authMiddleware({
       // OpenAI SDKs always send some key; without a keyring it is ignored rather than refused.
       client = anonymous;
     } else {
-      const header = c.req.header("Authorization");
+      const header = requestHeader(c, "authorization");
       const token = header === undefined ? undefined : AUTHORIZATION.exec(header)?.[1];
       if (token === undefined) {
         // Absent or another scheme: no error attribute, as RFC 6750 section 3.1 asks.

@@ -15,6 +15,19 @@ function bindings(c: Context): NodeBindings {
   return (c.env ?? {}) as NodeBindings;
 }
 
+/**
+ * A request header by its lower-case name, from the Node request's own parsed headers: `c.req.header`
+ * makes the adapter build a web Headers object from every raw header first, which the proxy path
+ * does not otherwise need. As with Node's parser, a repeated header that cannot be a list (such as
+ * Authorization or Content-Length) keeps its first value; others are joined with ", ".
+ */
+export function requestHeader(c: Context, lowerCaseName: string): string | undefined {
+  const { incoming } = bindings(c);
+  if (!incoming) return c.req.header(lowerCaseName);
+  const value = incoming.headers[lowerCaseName];
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
 /** The request body, or "too_large" as soon as it passes `limitBytes` (chunked bodies included). */
 export async function readBody(c: Context, limitBytes: number): Promise<Buffer | "too_large"> {
   const { incoming } = bindings(c);

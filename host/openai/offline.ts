@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { sendError } from "../errors.js";
+import { requestHeader } from "../http/node-request.js";
 import type { QueueConfig, QueueKind, QueueStore } from "../queue/index.js";
 import { itemView } from "../queue/index.js";
 import type { Target } from "../routing/targets.js";
@@ -11,7 +12,7 @@ export interface OfflineDeps {
 
 /** RFC 7240: `Prefer: respond-async` anywhere in the (possibly repeated, comma-joined) header. */
 export function prefersAsync(c: Context): boolean {
-  const prefer = c.req.header("prefer");
+  const prefer = requestHeader(c, "prefer");
   return (
     prefer?.split(",").some((p) => p.trim().split(";")[0]?.trim().toLowerCase() === "respond-async") ?? false
   );
@@ -19,7 +20,7 @@ export function prefersAsync(c: Context): boolean {
 
 /** A client's Idempotency-Key, if it sent a usable one. */
 export function idempotencyKey(c: Context): string | undefined {
-  const key = c.req.header("idempotency-key")?.trim();
+  const key = requestHeader(c, "idempotency-key")?.trim();
   return key && key.length <= 255 ? key : undefined;
 }
 

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { sendError } from "../errors.js";
-import { readBody } from "../http/node-request.js";
+import { readBody, requestHeader } from "../http/node-request.js";
 import { firstIssue } from "./schemas.js";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -28,7 +28,7 @@ export async function readJsonBody<S extends z.ZodType>(
   schema: S,
   limitBytes: number,
 ): Promise<{ ok: true; value: z.infer<S> } | { ok: false; response: Response }> {
-  const type = c.req.header("content-type") ?? "";
+  const type = requestHeader(c, "content-type") ?? "";
   if (!JSON_TYPE.test(type)) {
     return { ok: false, response: sendError(c, "unsupported_media_type") };
   }

@@ -4,7 +4,7 @@ import type { GatewayConfig } from "../config/index.js";
 import type { CloudMonitor } from "../connectivity/cloud-monitor.js";
 import { type Core, type CoreConfig, codeName, Decision, Reason, RouteFlag } from "../core/index.js";
 import { type ErrorCode, sendError } from "../errors.js";
-import { abortOnClientGone } from "../http/node-request.js";
+import { abortOnClientGone, requestHeader } from "../http/node-request.js";
 import type { Logger } from "../logger.js";
 import type { GatewayMetrics } from "../metrics/index.js";
 import type { Endpoint } from "../providers/types.js";
@@ -60,7 +60,7 @@ const REJECTIONS: Partial<Record<Reason, ErrorCode>> = {
 const CLOUD_RETRY_MS = 5_000;
 
 function priorityOf(c: Context, fallback: number): number {
-  const raw = c.req.header("x-edge-priority");
+  const raw = requestHeader(c, "x-edge-priority");
   const n = raw === undefined ? Number.NaN : Number(raw);
   return Number.isInteger(n) && n >= 0 && n <= 3 ? n : fallback;
 }
@@ -71,7 +71,7 @@ function priorityOf(c: Context, fallback: number): number {
  */
 export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: LlmRequest): Promise<Response> {
   const { core, clock, metrics, targets, routing } = deps;
-  const selected = resolveSelection(req.model, c.req.header("x-edge-route"), targets, routing.aliases);
+  const selected = resolveSelection(req.model, requestHeader(c, "x-edge-route"), targets, routing.aliases);
   if (!selected.ok) {
     return selected.field === "model"
       ? sendError(c, "model_not_found", { message: selected.message, param: "model" })

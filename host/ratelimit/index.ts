@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Clock } from "../clock.js";
 import { AllowResult, type Core, type CoreConfig } from "../core/index.js";
 import { sendError } from "../errors.js";
+import { requestHeader } from "../http/node-request.js";
 import type { GatewayMetrics } from "../metrics/index.js";
 import type { ClientVariables } from "./client.js";
 
@@ -43,7 +44,7 @@ export function rateLimit({
     const client = c.get("client");
     const tier = core.tier(client.tier);
     if (tier === undefined) throw new Error(`tier '${client.tier}' of key '${client.id}' is not configured`);
-    const estimate = estimateTokens(Number(c.req.header("content-length") ?? 0) || 0);
+    const estimate = estimateTokens(Number(requestHeader(c, "content-length") ?? 0) || 0);
     const result = core.allow(client.lo, client.hi, tier, estimate, clock.nowMs());
     const tierConfig = tiers[client.tier];
     const limit = tierConfig?.requestBurst ?? tierConfig?.requestsPerMinute ?? 0;

@@ -52,6 +52,16 @@ describe("startGateway over real HTTP on 127.0.0.1", () => {
     expect(text).toMatch(/^gateway_ready 1$/m);
   });
 
+  it("echoes a plain X-Request-Id over real HTTP and replaces one that is unsafe or too long", async () => {
+    const { url } = await start(join(root, "data"));
+    const idOf = async (value: string) =>
+      (await fetch(`${url}/health`, { headers: { "X-Request-Id": value } })).headers.get("x-request-id");
+    expect(await idOf("abc-123_X=")).toBe("abc-123_X=");
+    for (const bad of ["a b", "x".repeat(256), "<script>"]) {
+      expect(await idOf(bad)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
+  });
+
   it("answers an unknown path with 404 in OpenAI's error shape", async () => {
     const { url } = await start(join(root, "data"));
     const res = await fetch(`${url}/v1/unknown`);
