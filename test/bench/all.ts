@@ -17,6 +17,7 @@ import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { NODE_FLAGS } from "../../host/runtime.js";
 import { listeningAddresses, loopbackOnly } from "./all/listeners.js";
 import { markdown } from "./all/markdown.js";
 import { portkeyHeaders, startPortkey } from "./all/portkey.js";
@@ -27,6 +28,8 @@ import {
   checkLine,
   fmt,
   peerChecks,
+  SIDE_NAMES,
+  type SideName,
   type SideSummary,
   suiteChecks,
   summarizeSide,
@@ -102,21 +105,22 @@ let sidesPart: Pick<
 try {
   const mock = await startMock();
   children.push(mock.child);
-  const gateway = await startGateway({
-    mode: "dist",
-    env: {
-      GATEWAY_LOG_LEVEL: "warn",
-      GATEWAY_API_KEYS: API_KEY,
-      GATEWAY_MODELS__ENABLED: "false",
-      GATEWAY_CLOUD_URL: mock.url,
-      GATEWAY_CLOUD_API_KEY: "x",
-      GATEWAY_DATA_DIR: dataDir,
-      GATEWAY_CORE__LIMITER__TIERS__DEFAULT__REQUESTS_PER_MINUTE: "0",
-      GATEWAY_CORE__LIMITER__TIERS__DEFAULT__TOKENS_PER_MINUTE: "0",
-      GATEWAY_CLOUD__PROBE_INTERVAL_MS: "600000",
-    },
+  const gatewayEnv = (dir: string) => ({
+    GATEWAY_LOG_LEVEL: "warn",
+    GATEWAY_API_KEYS: API_KEY,
+    GATEWAY_MODELS__ENABLED: "false",
+    GATEWAY_CLOUD_URL: mock.url,
+    GATEWAY_CLOUD_API_KEY: "x",
+    GATEWAY_DATA_DIR: dir,
+    GATEWAY_CORE__LIMITER__TIERS__DEFAULT__REQUESTS_PER_MINUTE: "0",
+    GATEWAY_CORE__LIMITER__TIERS__DEFAULT__TOKENS_PER_MINUTE: "0",
+    GATEWAY_CLOUD__PROBE_INTERVAL_MS: "600000",
   });
+  // As deployed: the node flags npm start, the systemd unit and the container use.
+  const gateway = await startGateway({ mode: "dist", nodeArgs: [...NODE_FLAGS], env: gatewayEnv(dataDir) });
   children.push(gateway.child);
+  const defaultHeap = await startGateway({ mode: "dist", env: gatewayEnv(join(dataDir, "default-heap")) });
+  children.push(defaultHeap.child);
   const portkey = await startPortkey();
   children.push(portkey.child);
 
@@ -139,6 +143,10 @@ try {
       },
       pid: portkey.child.process.pid,
     },
+    {
+      target: { name: "gateway-default-heap", origin: defaultHeap.origin, path: CHAT_PATH, headers: auth },
+      pid: defaultHeap.child.process.pid,
+    },
   ];
   const routedTo = await smoke(sides[1]?.target as Target);
   for (const side of sides) if (side.target.name !== "gateway") await smoke(side.target);
@@ -157,14 +165,27 @@ try {
   const direct = measured.figures.direct;
   if (direct === undefined) throw new Error("no direct figures");
   const summary = (name: string) => summarizeSide(measured.figures[name] as typeof direct, direct);
-  const summaries = { direct: summary("direct"), gateway: summary("gateway"), portkey: summary("portkey") };
+  const summaries = Object.fromEntries(SIDE_NAMES.map((name) => [name, summary(name)])) as Record<
+    SideName,
+    SideSummary
+  >;
   const versus = peerChecks(summaries.gateway, summaries.portkey, "Portkey");
   const server = (name: string) => listening[name] ?? { addresses: [], loopbackOnly: false };
   const noisiest = Math.max(0, ...Object.values(measured.foreignCpuPct).map((pct) => pct ?? 0));
   sidesPart = {
     servers: {
       direct: { what: "mock upstream (test/bench/mock-upstream.ts)", ...server("direct") },
-      gateway: { what: "node dist/host/cli.js serve", build, routedTo, ...server("gateway") },
+      gateway: {
+        what: `node ${NODE_FLAGS.join(" ")} dist/host/cli.js serve`,
+        build,
+        routedTo,
+        ...server("gateway"),
+      },
+      "gateway-default-heap": {
+        what: "node dist/host/cli.js serve",
+        build,
+        ...server("gateway-default-heap"),
+      },
       portkey: {
         what: `@portkey-ai/gateway ${portkey.version}, build/start-server.js`,
         ...server("portkey"),
@@ -216,11 +237,11 @@ const record: BenchResults = {
   runS: Math.round((performance.now() - startedMs) / 100) / 10,
 };
 
-const names = ["direct", "gateway", "portkey"] as const;
+const names = SIDE_NAMES;
 const row = (label: string, pick: (s: SideSummary) => number | undefined) =>
-  `${label.padEnd(40)}${names.map((n) => fmt(pick(summaries[n])).padStart(11)).join("")}`;
+  `${label.padEnd(40)}${names.map((n) => fmt(pick(summaries[n])).padStart(22)).join("")}`;
 console.log(`\nSide by side, one run: ${record.machine.cpus} CPUs, node ${record.machine.node}`);
-console.log(`${"".padEnd(40)}${names.map((n) => n.padStart(11)).join("")}`);
+console.log(`${"".padEnd(40)}${names.map((n) => n.padStart(22)).join("")}`);
 console.log(row(`max throughput, ${settings.maxConnections} conns, req/s`, (s) => s.maxReqPerS));
 console.log(row(`p50 at ${settings.ratePerS} req/s paced, ms`, (s) => s.pacedP50Ms));
 console.log(row("  added over direct, ms", (s) => s.addedP50Ms));

@@ -1,8 +1,12 @@
 /** docs/bench/results.md, generated from the same record as docs/bench/results.json. */
-import { type BenchResults, type Check, fmt, type SideSummary } from "./report.js";
+import { type BenchResults, type Check, fmt, SIDE_NAMES as SIDES, type SideSummary } from "./report.js";
 
-const SIDES = ["direct", "gateway", "portkey"] as const;
-const HEADINGS = { direct: "direct to mock", gateway: "edge-gateway", portkey: "Portkey" };
+const HEADINGS = {
+  direct: "direct to mock",
+  gateway: "edge-gateway",
+  portkey: "Portkey",
+  "gateway-default-heap": "edge-gateway, Node's default heap",
+};
 
 const row = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
 
@@ -69,7 +73,9 @@ export function markdown(r: BenchResults): string {
     ]),
     sideRow("failed requests (non-2xx, errors, timeouts)", (x) => x.failures),
     "",
-    "The direct column's memory is the mock upstream's own, for scale.",
+    "The direct column's memory is the mock upstream's own, for scale. The edge-gateway column is the " +
+      `gateway as deployed (\`${r.servers.gateway.what}\`); the last column is the same build under ` +
+      `Node's default heap (\`${r.servers["gateway-default-heap"].what}\`), for what the flags trade. It has no target.`,
     "",
     "## edge-gateway against Portkey",
     "",

@@ -65,6 +65,13 @@ function check(name: string, value: number, bound: Check["bound"], limit: number
 const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined || b === 0 ? Number.NaN : round3(a / b);
 
+/**
+ * The sides of the side-by-side run: the mock itself, this gateway as deployed (with NODE_FLAGS), the
+ * peer, and this gateway again under Node's default heap, so the report shows what the flags trade.
+ */
+export const SIDE_NAMES = ["direct", "gateway", "portkey", "gateway-default-heap"] as const;
+export type SideName = (typeof SIDE_NAMES)[number];
+
 /** This gateway against the peer, in the three ratios, plus the ones with no target. */
 export function peerChecks(
   gateway: SideSummary,
@@ -202,8 +209,8 @@ export interface BenchResults {
     loadAvgAtEnd: number[];
   };
   settings: SideSettings;
-  servers: Record<"direct" | "gateway" | "portkey", ServerInfo>;
-  sides: Record<"direct" | "gateway" | "portkey", SideSummary>;
+  servers: Record<SideName, ServerInfo>;
+  sides: Record<SideName, SideSummary>;
   versusPortkey: { checks: Check[]; info: Record<string, number> };
   /** Percent of the machine other processes took during each side's kept phase. */
   foreignCpuPct: Record<string, number | undefined>;
