@@ -14,7 +14,8 @@ function fromObject(u: unknown): Usage | undefined {
 /** Usage from a non-streaming JSON answer, if it has one. */
 export function usageFromJson(bytes: Uint8Array): Usage | undefined {
   try {
-    return fromObject((JSON.parse(Buffer.from(bytes).toString("utf8")) as { usage?: unknown }).usage);
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+    return fromObject((JSON.parse(text) as { usage?: unknown }).usage);
   } catch {
     return undefined;
   }

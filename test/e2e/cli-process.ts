@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { NODE_FLAGS } from "../../host/runtime.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -28,7 +29,8 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Runs host/cli.ts through tsx, as `npm start` runs the built file. */
 export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "host/cli.ts", ...args], {
+  // With the node flags it is deployed with, so every test of the real process runs in the bounded heap.
+  const child = spawn(process.execPath, [...NODE_FLAGS, "--import", "tsx", "host/cli.ts", ...args], {
     cwd: REPO_ROOT,
     env: cleanEnv(env),
     stdio: ["ignore", "pipe", "pipe"],

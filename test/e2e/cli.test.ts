@@ -25,6 +25,8 @@ describe("edge-gateway CLI as a child process", () => {
     const listening = await cli.waitForLine((line) => line.msg === "listening");
     const url = String(listening.url);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // Started as deployed: 128 MB of old space plus three 8 MB semi-spaces.
+    expect(listening).toMatchObject({ deployedNodeFlags: true, heapLimitMb: 152 });
 
     expect((await fetch(`${url}/health`)).status).toBe(200);
     await cli.waitForLine((line) => line.msg === "policy core loaded");
