@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { requestHeader } from "./node-request.js";
 
 const MAX_LENGTH = 255;
@@ -11,12 +11,10 @@ const UNSAFE = /[^\w\-=]/;
  * header. Hono's request-id middleware does the same but reads the header through the web Request,
  * which costs a web Headers object per request on Node (see requestHeader).
  */
-export function requestId(): MiddlewareHandler {
-  return async function requestIdMiddleware(c: Context, next) {
-    let id = requestHeader(c, "x-request-id");
-    if (!id || id.length > MAX_LENGTH || UNSAFE.test(id)) id = randomUUID();
-    c.set("requestId", id);
-    c.header("X-Request-Id", id);
-    await next();
-  };
+export function assignRequestId(c: Context): string {
+  let id = requestHeader(c, "x-request-id");
+  if (!id || id.length > MAX_LENGTH || UNSAFE.test(id)) id = randomUUID();
+  c.set("requestId", id);
+  c.header("X-Request-Id", id);
+  return id;
 }
