@@ -117,9 +117,13 @@ try {
     GATEWAY_CLOUD__PROBE_INTERVAL_MS: "600000",
   });
   // As deployed: the node flags npm start, the systemd unit and the container use.
-  const gateway = await startGateway({ mode: "dist", nodeArgs: [...NODE_FLAGS], env: gatewayEnv(dataDir) });
+  const gateway = await startGateway({ mode: "dist", env: gatewayEnv(dataDir) });
   children.push(gateway.child);
-  const defaultHeap = await startGateway({ mode: "dist", env: gatewayEnv(join(dataDir, "default-heap")) });
+  const defaultHeap = await startGateway({
+    mode: "dist",
+    nodeArgs: [],
+    env: gatewayEnv(join(dataDir, "default-heap")),
+  });
   children.push(defaultHeap.child);
   const portkey = await startPortkey();
   children.push(portkey.child);

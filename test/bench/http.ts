@@ -15,6 +15,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { request } from "undici";
+import { NODE_FLAGS } from "../../host/runtime.js";
 import { cpuSnapshot, foreignCpuPct } from "./http/cpu.js";
 import { cannon, paced, sseTtfb, type Target } from "./http/load.js";
 import { processMemory } from "./http/memory.js";
@@ -86,7 +87,10 @@ try {
   mock = await startMock();
   gateway = await startGateway({
     mode,
-    nodeArgs: profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
+    nodeArgs: [
+      ...NODE_FLAGS,
+      ...(profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]),
+    ],
     env: {
       GATEWAY_LOG_LEVEL: "warn",
       GATEWAY_API_KEYS: API_KEY,

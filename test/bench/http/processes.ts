@@ -10,6 +10,7 @@ import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
+import { NODE_FLAGS } from "../../../host/runtime.js";
 import { freePort } from "../../support/free-port.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -140,7 +141,7 @@ export interface GatewayOptions {
   /** "dist": node dist/host/cli.js (built first when stale); "tsx": node --import tsx host/cli.ts. */
   mode: "dist" | "tsx";
   env: Record<string, string>;
-  /** Extra node flags, e.g. --cpu-prof. */
+  /** Node flags. Default: NODE_FLAGS, the ones the gateway is deployed with; [] for Node's defaults. */
   nodeArgs?: string[];
 }
 
@@ -157,7 +158,7 @@ export async function startGateway(options: GatewayOptions): Promise<{ child: Ch
     if (!name.startsWith("GATEWAY_")) env[name] = value;
   const child = spawnChild(
     "gateway",
-    [...(options.nodeArgs ?? []), ...entry, "serve", "--host", "127.0.0.1", "--port", String(port)],
+    [...(options.nodeArgs ?? NODE_FLAGS), ...entry, "serve", "--host", "127.0.0.1", "--port", String(port)],
     { ...env, ...options.env },
   );
   let origin = `http://127.0.0.1:${port}`;
