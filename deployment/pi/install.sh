@@ -314,7 +314,7 @@ install_cli() {
 : "\${GATEWAY_DATA_DIR:=${DATA_DIR}}"
 : "\${GATEWAY_MODELS_DIR:=${MODELS_DIR}}"
 export GATEWAY_DATA_DIR GATEWAY_MODELS_DIR
-exec node --max-semi-space-size=8 --max-old-space-size=128 ${PREFIX}/dist/host/cli.js "\$@"
+exec node --max-semi-space-size=8 --max-old-space-size=128 --v8-pool-size=1 ${PREFIX}/dist/host/cli.js "\$@"
 EOF
 }
 
