@@ -6,7 +6,7 @@ import { authMiddleware, type KeyRecord, type Keyring } from "./auth/index.js";
 import type { GatewayConfig } from "./config/index.js";
 import type { Core } from "./core/index.js";
 import { errorResponse } from "./errors.js";
-import { requestHeader } from "./http/node-request.js";
+import { hasNodeResponse, requestHeader, responseHeader, setResponseHeader } from "./http/node-request.js";
 import { assignRequestId } from "./http/request-id.js";
 import type { Logger } from "./logger.js";
 import type { McpGateway } from "./mcp/gateway.js";
@@ -168,8 +168,11 @@ function frame(metrics: Metrics, logger: Logger): MiddlewareHandler<AppEnv> {
   return async function frameRequest(c, next) {
     const started = performance.now();
     assignRequestId(c);
+    // On the Node response they are defaults a handler's own value overrides (see setResponseHeader).
+    const onNode = hasNodeResponse(c);
+    if (onNode) for (const [name, value] of SECURITY_HEADERS) setResponseHeader(c, name, value);
     await next();
-    setSecurityHeaders(c.res.headers);
+    if (!onNode) setSecurityHeaders(c.res.headers);
     const seconds = (performance.now() - started) / 1000;
     // The last matched route is the handler's pattern; a bare wildcard means nothing matched.
     const last = routePath(c, -1);
@@ -186,7 +189,7 @@ function frame(metrics: Metrics, logger: Logger): MiddlewareHandler<AppEnv> {
         path: c.req.path,
         status: c.res.status,
         ms: Math.round(seconds * 1e4) / 10,
-        target: c.res.headers.get("x-edge-target") ?? undefined,
+        target: responseHeader(c, "x-edge-target"),
       },
       "request",
     );

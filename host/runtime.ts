@@ -19,7 +19,11 @@ import { getHeapStatistics, setFlagsFromString } from "node:v8";
  * docs/performance.md has the measurements behind both numbers (throughput and peak memory with and
  * without them, in one run).
  */
-export const NODE_FLAGS = ["--max-semi-space-size=8", "--max-old-space-size=128", "--v8-pool-size=1"] as const;
+export const NODE_FLAGS = [
+  "--max-semi-space-size=8",
+  "--max-old-space-size=128",
+  "--v8-pool-size=1",
+] as const;
 
 /** The V8 heap limit this process runs with, in MiB. */
 export function heapLimitMb(): number {

@@ -28,6 +28,32 @@ export function requestHeader(c: Context, lowerCaseName: string): string | undef
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
+/**
+ * Sets a response header on the Node response itself, where there is one and its headers are not
+ * sent yet: Node merges them with the headers the adapter writes, which win for the same name (so a
+ * handler's own value still overrides). A response whose only header is its content type then
+ * reaches the socket without a web Headers object, which the adapter otherwise builds, sorts and
+ * copies for every answer. Under `app.request()` (tests) it is Hono's `c.header`.
+ */
+export function setResponseHeader(c: Context, name: string, value: string): void {
+  const { outgoing } = bindings(c);
+  if (outgoing && !outgoing.headersSent) outgoing.setHeader(name, value);
+  else c.header(name, value);
+}
+
+/** A response header as the client will see it, wherever it was set. */
+export function responseHeader(c: Context, lowerCaseName: string): string | undefined {
+  const fromHono = c.res.headers.get(lowerCaseName);
+  if (fromHono !== null) return fromHono;
+  const value = bindings(c).outgoing?.getHeader(lowerCaseName);
+  return value === undefined ? undefined : String(value);
+}
+
+/** Whether this request came through @hono/node-server (false under `app.request()`). */
+export function hasNodeResponse(c: Context): boolean {
+  return bindings(c).outgoing !== undefined;
+}
+
 /** The request body, or "too_large" as soon as it passes `limitBytes` (chunked bodies included). */
 export async function readBody(c: Context, limitBytes: number): Promise<Buffer | "too_large"> {
   const { incoming } = bindings(c);

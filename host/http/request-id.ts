@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "hono";
-import { requestHeader } from "./node-request.js";
+import { requestHeader, setResponseHeader } from "./node-request.js";
 
 const MAX_LENGTH = 255;
 const UNSAFE = /[^\w\-=]/;
@@ -15,6 +15,6 @@ export function assignRequestId(c: Context): string {
   let id = requestHeader(c, "x-request-id");
   if (!id || id.length > MAX_LENGTH || UNSAFE.test(id)) id = randomUUID();
   c.set("requestId", id);
-  c.header("X-Request-Id", id);
+  setResponseHeader(c, "X-Request-Id", id);
   return id;
 }

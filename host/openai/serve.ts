@@ -4,7 +4,7 @@ import type { GatewayConfig } from "../config/index.js";
 import type { CloudMonitor } from "../connectivity/cloud-monitor.js";
 import { type Core, type CoreConfig, codeName, Decision, Reason, RouteFlag } from "../core/index.js";
 import { type ErrorCode, sendError } from "../errors.js";
-import { abortOnClientGone, requestHeader } from "../http/node-request.js";
+import { abortOnClientGone, requestHeader, setResponseHeader } from "../http/node-request.js";
 import type { Logger } from "../logger.js";
 import type { GatewayMetrics } from "../metrics/index.js";
 import type { Endpoint } from "../providers/types.js";
@@ -139,7 +139,7 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
     reason = Reason.CircuitOpen;
   }
   const reasonName = codeName(Reason, reason);
-  c.header("x-edge-route-reason", reasonName);
+  setResponseHeader(c, "x-edge-route-reason", reasonName);
   if (
     decision === Decision.Queue ||
     (asked && mayQueue && decision === Decision.Cloud && candidates[0]?.kind === "cloud")
@@ -185,7 +185,7 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
 
   switch (result.kind) {
     case "json": {
-      c.header("x-edge-target", result.target.id);
+      setResponseHeader(c, "x-edge-target", result.target.id);
       settle(usageFromJson(result.bytes), result.target.id);
       const contentType = result.headers["content-type"] ?? "application/json";
       remember(c, offline, client.id, {
@@ -199,10 +199,10 @@ export async function serveLlm(c: Context<OpenAIEnv>, deps: OpenAIDeps, req: Llm
       });
     }
     case "stream":
-      c.header("x-edge-target", result.target.id);
+      setResponseHeader(c, "x-edge-target", result.target.id);
       return streamResponse(c, result, controller, (usage) => settle(usage, result.target.id));
     case "refused":
-      c.header("x-edge-target", result.target.id);
+      setResponseHeader(c, "x-edge-target", result.target.id);
       remember(c, offline, client.id, {
         status: result.status,
         contentType: "application/json",

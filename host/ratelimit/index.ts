@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Clock } from "../clock.js";
 import { AllowResult, type Core, type CoreConfig } from "../core/index.js";
 import { sendError } from "../errors.js";
-import { requestHeader } from "../http/node-request.js";
+import { requestHeader, setResponseHeader } from "../http/node-request.js";
 import type { GatewayMetrics } from "../metrics/index.js";
 import type { ClientVariables } from "./client.js";
 
@@ -49,9 +49,9 @@ export function rateLimit({
     const tierConfig = tiers[client.tier];
     const limit = tierConfig?.requestBurst ?? tierConfig?.requestsPerMinute ?? 0;
     if (limit > 0) {
-      c.header("RateLimit-Limit", String(limit));
-      c.header("RateLimit-Remaining", String(Math.max(0, Math.floor(core.remaining()))));
-      c.header("RateLimit-Reset", String(Math.ceil(core.resetMs() / 1000)));
+      setResponseHeader(c, "RateLimit-Limit", String(limit));
+      setResponseHeader(c, "RateLimit-Remaining", String(Math.max(0, Math.floor(core.remaining()))));
+      setResponseHeader(c, "RateLimit-Reset", String(Math.ceil(core.resetMs() / 1000)));
     }
     if (result !== AllowResult.Allow) {
       const retryAfterMs = core.retryAfterMs();

@@ -20,6 +20,21 @@ describe("routing on 127.0.0.1 through the real gateway", () => {
     expect(h.cloud.requests.filter((r) => r.path.endsWith("/chat/completions"))).toHaveLength(0);
   });
 
+  it("answers over real HTTP with each gateway header once: request id, route, limits and security", async () => {
+    h = await startHarness();
+    for (const stream of [false, true]) {
+      const res = await h.post("/v1/chat/completions", { ...chat("hello there"), stream });
+      await res.text();
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(stream ? /^text\/event-stream/ : /^application\/json/);
+      for (const name of ["x-request-id", "x-edge-target", "x-edge-route-reason", "ratelimit-limit"])
+        expect(res.headers.get(name), name).toMatch(/^[^,]+$/);
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("x-frame-options")).toBe("DENY");
+      expect(res.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+    }
+  });
+
   it("falls back to the cloud when the local target fails before the first byte", async () => {
     h = await startHarness();
     h.local.next({ status: 500 });
