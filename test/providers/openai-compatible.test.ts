@@ -2,6 +2,7 @@ import { getEventListeners } from "node:events";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openCallScope } from "../../host/providers/openai-compatible/call-scope.js";
 import { toProviderError } from "../../host/providers/openai-compatible/classify-error.js";
+import { responseHeaders } from "../../host/providers/openai-compatible/headers.js";
 import {
   createOpenAICompatibleProvider,
   type OpenAICompatibleOptions,
@@ -182,6 +183,24 @@ describe("createOpenAICompatibleProvider", () => {
 
   it("refuses a base URL that is not http(s)", () => {
     expect(() => make({ baseUrl: "ftp://127.0.0.1/v1" })).toThrow(/http/);
+  });
+});
+
+describe("responseHeaders", () => {
+  it("lower-cases names, joins repeats, and drops hop-by-hop headers and those Connection names", () => {
+    expect(
+      responseHeaders({
+        "Content-Type": "application/json",
+        "X-Trace": ["a", "b"],
+        "Keep-Alive": "timeout=5",
+        Connection: "keep-alive, X-Secret-Hop",
+        "x-secret-hop": "1",
+        "transfer-encoding": "chunked",
+        missing: undefined,
+      }),
+    ).toEqual({ "content-type": "application/json", "x-trace": "a, b" });
+    // Without a Connection header only the fixed hop-by-hop set goes.
+    expect(responseHeaders({ "x-secret-hop": "1", upgrade: "h2c" })).toEqual({ "x-secret-hop": "1" });
   });
 });
 

@@ -52,15 +52,21 @@ export function buildRequestHeaders({
 export function responseHeaders(
   raw: Readonly<Record<string, string | string[] | undefined>>,
 ): Record<string, string> {
-  const dropped = new Set(HOP_BY_HOP);
-  // Headers the upstream names in Connection are hop-by-hop too.
+  // Headers the upstream names in Connection are hop-by-hop too. Usually it names none beyond
+  // keep-alive and close, and the shared set does (no set built per answer).
+  let dropped: ReadonlySet<string> = HOP_BY_HOP;
   const connection = raw.connection ?? raw.Connection;
-  for (const token of [connection].flat().join(",").split(",")) {
-    const name = token.trim().toLowerCase();
-    if (name) dropped.add(name);
+  if (connection !== undefined) {
+    for (const token of [connection].flat().join(",").split(",")) {
+      const name = token.trim().toLowerCase();
+      if (!name || dropped.has(name)) continue;
+      if (dropped === HOP_BY_HOP) dropped = new Set(HOP_BY_HOP);
+      (dropped as Set<string>).add(name);
+    }
   }
   const headers: Record<string, string> = {};
-  for (const [rawName, value] of Object.entries(raw)) {
+  for (const rawName in raw) {
+    const value = raw[rawName];
     const name = rawName.toLowerCase();
     if (value === undefined || dropped.has(name)) continue;
     headers[name] = Array.isArray(value) ? value.join(", ") : value;

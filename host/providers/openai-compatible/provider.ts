@@ -75,11 +75,17 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
       });
     }
 
+    const answer = res.body;
+    let stream: AsyncIterable<Uint8Array> | undefined;
     return {
       status: res.statusCode,
       headers: responseHeaders(res.headers),
-      body: byteStream(res.body, mapError, scope.dispose),
-      readAll: (limitBytes) => readAllBytes(res.body, limitBytes, mapError, scope.dispose),
+      // Built when asked for: a JSON answer is read with readAll and never needs the iterator.
+      get body() {
+        stream ??= byteStream(answer, mapError, scope.dispose);
+        return stream;
+      },
+      readAll: (limitBytes) => readAllBytes(answer, limitBytes, mapError, scope.dispose),
     };
   }
 
