@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "hono";
+import { collectBytes } from "./collect.js";
 
 // On @hono/node-server, touching `c.req.raw.body` or `c.req.raw.signal` makes the adapter build a
 // full web Request with two web streams for every request: measured here as roughly a third of the
@@ -61,57 +62,11 @@ export async function readBody(c: Context, limitBytes: number): Promise<Buffer |
     const bytes = Buffer.from(await c.req.arrayBuffer());
     return bytes.byteLength > limitBytes ? "too_large" : bytes;
   }
-  const body = await readIncoming(incoming, limitBytes);
+  const body = await collectBytes(incoming, limitBytes);
   // The rest of an oversized body stays unread: close the connection after the answer rather than
   // read (or wait for) the remainder.
   if (body === "too_large") bindings(c).outgoing?.setHeader("connection", "close");
   return body;
-}
-
-/**
- * Collects a Node request body with 'data' and 'end' listeners: an async iterator over the stream
- * costs several promises and closures per chunk, measured here as the largest single allocation of a
- * proxied request. Past the limit it stops listening and answers "too_large" at once.
- */
-function readIncoming(incoming: IncomingMessage, limitBytes: number): Promise<Buffer | "too_large"> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    const done = () => {
-      incoming.off("data", onData);
-      incoming.off("end", onEnd);
-      incoming.off("error", onError);
-      incoming.off("close", onClose);
-    };
-    const onData = (part: Buffer) => {
-      size += part.byteLength;
-      if (size > limitBytes) {
-        done();
-        incoming.pause();
-        resolve("too_large");
-        return;
-      }
-      parts.push(part);
-    };
-    const onEnd = () => {
-      done();
-      resolve(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size));
-    };
-    const onError = (err: Error) => {
-      done();
-      reject(err);
-    };
-    // A client that goes away mid-body: 'close' without 'end'.
-    const onClose = () => {
-      if (incoming.readableEnded) return;
-      done();
-      reject(new Error("the client closed the connection before the body was complete"));
-    };
-    incoming.on("data", onData);
-    incoming.on("end", onEnd);
-    incoming.on("error", onError);
-    incoming.on("close", onClose);
-  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { collectBytes } from "../../http/collect.js";
 import { ProviderError } from "../types.js";
 
 /** undici's response body as far as we use it: a byte stream we can cut off. */
@@ -71,53 +72,28 @@ export function byteStream(
 }
 
 /**
- * The whole 2xx body, collected with listeners rather than an async iterator (several promises per
- * chunk): errors mapped to ProviderError, more than `limitBytes` a "protocol" error that destroys the
- * body, and `onEnd` called exactly once when it is over either way.
+ * The whole 2xx body (see collectBytes): errors mapped to ProviderError, more than `limitBytes` a
+ * "protocol" error that destroys the body, and `onEnd` called exactly once when it is over either way.
  */
-export function readAllBytes(
+export async function readAllBytes(
   body: Readable,
   limitBytes: number,
   mapError: (err: unknown) => ProviderError,
   onEnd: () => void,
 ): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    const settle = () => {
-      body.off("data", onData);
-      body.off("end", onEndEvent);
-      body.off("error", onError);
-      body.off("close", onClose);
-      onEnd();
-    };
-    const fail = (error: ProviderError) => {
-      settle();
-      reject(error);
-    };
-    const onData = (chunk: Uint8Array) => {
-      size += chunk.byteLength;
-      if (size > limitBytes) {
-        fail(new ProviderError("protocol", `upstream answer larger than ${limitBytes} bytes`));
-        // Destroying makes undici emit an abort error nobody is waiting for any more.
-        body.on("error", () => undefined);
-        body.destroy();
-        return;
-      }
-      parts.push(chunk);
-    };
-    const onEndEvent = () => {
-      settle();
-      resolve(parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts, size));
-    };
-    const onError = (err: Error) => fail(mapError(err));
-    // Closed without 'end' or 'error' (destroyed from outside): the answer is incomplete.
-    const onClose = () => {
-      if (!body.readableEnded) fail(mapError(new Error("upstream body closed before its end")));
-    };
-    body.on("data", onData);
-    body.on("end", onEndEvent);
-    body.on("error", onError);
-    body.on("close", onClose);
-  });
+  let bytes: Buffer | "too_large";
+  try {
+    bytes = await collectBytes(body, limitBytes);
+  } catch (err) {
+    throw mapError(err);
+  } finally {
+    onEnd();
+  }
+  if (bytes === "too_large") {
+    // Destroying makes undici emit an abort error nobody is waiting for any more.
+    body.on("error", () => undefined);
+    body.destroy();
+    throw new ProviderError("protocol", `upstream answer larger than ${limitBytes} bytes`);
+  }
+  return bytes;
 }
