@@ -129,7 +129,9 @@ describe("deployment/container/Containerfile", () => {
   it("starts the CLI package.json names, with the deployed node flags and serve", () => {
     const pkg = JSON.parse(readText(join(REPO, "package.json"))) as { bin: Record<string, string> };
     const flags = NODE_FLAGS.map((f) => `"${f}", `).join("");
-    expect(find(runtime, "ENTRYPOINT").at(-1)?.args).toBe(`["node", ${flags}"/app/${pkg.bin["edge-gateway"]}"]`);
+    expect(find(runtime, "ENTRYPOINT").at(-1)?.args).toBe(
+      `["node", ${flags}"/app/${pkg.bin["edge-gateway"]}"]`,
+    );
     expect(find(runtime, "CMD").at(-1)?.args).toBe('["serve"]');
   });
 });

@@ -15,7 +15,9 @@ describe("the deployed node flags", () => {
     };
     expect(pkg.scripts.start).toBe(`node ${NODE_FLAGS.join(" ")} ${pkg.bin["edge-gateway"]} serve`);
     const install = readFileSync(join(REPO, "deployment/pi/install.sh"), "utf8");
-    expect(install).toContain(`exec node ${NODE_FLAGS.join(" ")} \${PREFIX}/${pkg.bin["edge-gateway"]} "\\$@"`);
+    expect(install).toContain(
+      `exec node ${NODE_FLAGS.join(" ")} \${PREFIX}/${pkg.bin["edge-gateway"]} "\\$@"`,
+    );
   });
 
   it("are recognised on the command line or in NODE_OPTIONS, and only when all are given", () => {
