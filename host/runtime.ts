@@ -6,7 +6,7 @@ import { getHeapStatistics, setFlagsFromString } from "node:v8";
  * V8 heap for a device with little memory, and the threads that work for it:
  *
  * - `--max-semi-space-size=8`: the young generation is 2 x 8 MB instead of 2 x 16 MB. Every request's
- *   garbage dies young, so a smaller nursery costs more frequent (cheap) scavenges, not more memory.
+ *   garbage dies young; a smaller nursery means more frequent scavenges, not more memory.
  * - `--max-old-space-size=128`: with a small maximum V8 grows the old generation by about 1.3x of
  *   what survived the last full collection instead of up to 4x, so garbage promoted under load is
  *   collected at tens of MB rather than at a hundred. The gateway's live heap is about 25 MB
@@ -16,8 +16,9 @@ import { getHeapStatistics, setFlagsFromString } from "node:v8";
  *   clients, extra helpers mostly wait for a core; measured here, one thread served 4-6% more
  *   requests and held 4 MB less at peak.
  *
- * docs/performance.md has the measurements behind both numbers (throughput and peak memory with and
- * without them, in one run).
+ * The price is throughput: at full speed on 2 cores about a tenth fewer requests than under Node's
+ * defaults. docs/performance.md has the measurements (throughput and peak memory with and without the
+ * flags, in one run).
  */
 export const NODE_FLAGS = [
   "--max-semi-space-size=8",
