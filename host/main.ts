@@ -321,6 +321,8 @@ function runnerSummary(supervisor: RunnerSupervisor) {
     models: state.models.map((m) => ({
       id: m.id,
       state: m.state,
+      running: m.running,
+      queued: m.queued,
       ...(m.error === undefined ? {} : { error: m.error }),
     })),
   };

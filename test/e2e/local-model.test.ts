@@ -15,7 +15,12 @@ let gateway: RunningGateway;
 let dataDir: string;
 
 interface Ready {
-  runner: { status: string; pid?: number; restarts: number; models: { id: string; state: string }[] };
+  runner: {
+    status: string;
+    pid?: number;
+    restarts: number;
+    models: { id: string; state: string; running: number; queued: number }[];
+  };
 }
 
 const ready = async (): Promise<Ready> => (await (await fetch(`${gateway.url}/ready`)).json()) as Ready;
@@ -107,9 +112,12 @@ describe("the tiny model through the gateway, with no configuration", () => {
     const before = await ready();
     const pid = before.runner.pid;
     expect(pid).toBeGreaterThan(0);
+    expect(before.runner.models.find((m) => m.id === "tiny-demo")).toMatchObject({ running: 0, queued: 0 });
     const res = await chat({ stream: true, max_tokens: 400 });
     const reader = res.body?.getReader();
     expect((await reader?.read())?.done).toBe(false);
+    // /ready counts the generation in flight on its model.
+    expect((await ready()).runner.models.find((m) => m.id === "tiny-demo")?.running).toBe(1);
     process.kill(pid as number, "SIGKILL");
     let text = "";
     for (let r = await reader?.read(); r && !r.done; r = await reader?.read())
