@@ -11,10 +11,9 @@ const UNSAFE = /[^\w\-=]/;
  * header. Hono's request-id middleware does the same but reads the header through the web Request,
  * which costs a web Headers object per request on Node (see requestHeader).
  */
-export function assignRequestId(c: Context): string {
+export function assignRequestId(c: Context): void {
   let id = requestHeader(c, "x-request-id");
   if (!id || id.length > MAX_LENGTH || UNSAFE.test(id)) id = randomUUID();
   c.set("requestId", id);
   setResponseHeader(c, "X-Request-Id", id);
-  return id;
 }

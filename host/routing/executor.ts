@@ -80,14 +80,16 @@ function isRefusal(error: ProviderError): boolean {
   );
 }
 
-async function readAll(it: AsyncIterator<Uint8Array>, first?: Uint8Array): Promise<Uint8Array> {
-  const parts: Uint8Array[] = first ? [first] : [];
-  let size = first?.byteLength ?? 0;
-  for (let r = await it.next(); !r.done; r = await it.next()) {
-    size += r.value.byteLength;
+/** A JSON answer whole, for providers without `readAll` of their own. */
+async function readAll(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  // Leaving the loop early (the throw) ends the iteration, which releases the upstream body.
+  for await (const part of body) {
+    size += part.byteLength;
     if (size > MAX_JSON_BYTES)
       throw new ProviderError("protocol", `upstream answer larger than ${MAX_JSON_BYTES} bytes`);
-    parts.push(r.value);
+    parts.push(part);
   }
   return Buffer.concat(parts);
 }
@@ -124,8 +126,8 @@ export async function execute(deps: ExecutorDeps, req: ExecuteRequest): Promise<
         requestId: req.requestId,
         headers: req.headers,
       });
-      if (!req.stream && res.readAll) {
-        const bytes = await res.readAll(MAX_JSON_BYTES);
+      if (!req.stream) {
+        const bytes = await (res.readAll ? res.readAll(MAX_JSON_BYTES) : readAll(res.body));
         if (target.kind === "cloud") monitor?.reportSuccess();
         end(Outcome.Ok);
         return { kind: "json", target, status: res.status, headers: res.headers, bytes };
@@ -133,11 +135,6 @@ export async function execute(deps: ExecutorDeps, req: ExecuteRequest): Promise<
       const it = res.body[Symbol.asyncIterator]();
       const first = await it.next();
       if (target.kind === "cloud") monitor?.reportSuccess();
-      if (!req.stream) {
-        const bytes = await readAll(it, first.done ? undefined : first.value);
-        end(Outcome.Ok);
-        return { kind: "json", target, status: res.status, headers: res.headers, bytes };
-      }
       // A stream's latency is the time to its first chunk: what the user waits for.
       const ttfbMs = clock.nowMs() - startedMs;
       let finished = false;
